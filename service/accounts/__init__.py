@@ -1,0 +1,1 @@
+"""Organizations, users, API keys, tokens: who may do what."""

@@ -1,0 +1,93 @@
+"""Typed, short-lived access tokens and rotating refresh tokens (PyJWT, HS256).
+
+Every token carries ``typ`` (``access`` or ``refresh``) and is decoded with that type required,
+so a refresh token can never be used as an access token or the other way round. The signing key
+is derived from the master key; tokens carry no personal data (ids and roles only).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+
+from service.settings import Settings
+from service.timeutil import utcnow
+
+ALGORITHM = "HS256"
+AUDIENCE = "skills-api"
+
+
+class TokenError(Exception):
+    """The token is missing, malformed, expired, of the wrong type, or not ours."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    subject: uuid.UUID
+    role: str
+    org_id: uuid.UUID | None
+    jti: str
+    family: str | None = None
+
+
+def _key(settings: Settings) -> bytes:
+    return settings.derived_key("skills/api-token/v1")
+
+
+def issue_token(
+    settings: Settings,
+    *,
+    typ: str,
+    user_id: uuid.UUID,
+    role: str,
+    org_id: uuid.UUID | None,
+    ttl_seconds: int,
+    family: str | None = None,
+) -> tuple[str, str]:
+    """Returns (token, jti)."""
+    now = utcnow()
+    jti = secrets.token_urlsafe(24)
+    claims = {
+        "iss": settings.public_base_url,
+        "aud": AUDIENCE,
+        "sub": str(user_id),
+        "typ": typ,
+        "role": role,
+        "org": str(org_id) if org_id else None,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
+        "jti": jti,
+    }
+    if family:
+        claims["fam"] = family
+    return jwt.encode(claims, _key(settings), algorithm=ALGORITHM), jti
+
+
+def decode_token(settings: Settings, token: str, *, expected_typ: str) -> TokenClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            _key(settings),
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=settings.public_base_url,
+            options={"require": ["exp", "iat", "sub", "typ", "jti"]},
+            leeway=5,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("The token has expired.") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenError("The token is not valid.") from exc
+    if claims.get("typ") != expected_typ:
+        raise TokenError(f"A {expected_typ} token is required.")
+    try:
+        subject = uuid.UUID(claims["sub"])
+        org = uuid.UUID(claims["org"]) if claims.get("org") else None
+    except (ValueError, TypeError) as exc:
+        raise TokenError("The token is not valid.") from exc
+    return TokenClaims(subject, str(claims.get("role")), org, claims["jti"], claims.get("fam"))

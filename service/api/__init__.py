@@ -1,0 +1,1 @@
+"""HTTP layer: routers parse, authorize, call domain functions and shape responses."""

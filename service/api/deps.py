@@ -1,0 +1,98 @@
+"""Authentication and authorization dependencies: the one place roles and scoping are enforced.
+
+401 when the caller is not authenticated (missing, malformed, expired or wrong-type token);
+403 when an authenticated caller lacks permission. Organization scoping: admins see every
+organization; org_admin and trainer only their own; others none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from service.accounts.models import ORG_ROLES, Role, User
+from service.accounts.tokens import TokenError, decode_token
+from service.api.problems import Problem, forbidden
+from service.db import get_session
+from service.settings import Settings, get_settings
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    role: str
+    org_id: uuid.UUID | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+    @property
+    def actor_key(self) -> str:
+        return f"user:{self.user_id}"
+
+
+def unauthorized(detail: str) -> Problem:
+    return Problem(401, "unauthorized", detail, headers=_CHALLENGE)
+
+
+def current_principal(
+    request: Request,
+    token: str | None = Depends(oauth2_scheme),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+) -> Principal:
+    if not token:
+        raise unauthorized("Authentication is required: send a bearer access token.")
+    try:
+        claims = decode_token(settings, token, expected_typ="access")
+    except TokenError as exc:
+        raise unauthorized(str(exc)) from exc
+    user = session.get(User, claims.subject)
+    if user is None or not user.is_active:
+        raise unauthorized("The account for this token is not active.")
+    # Role and organization come from the database, so a change takes effect at once.
+    principal = Principal(user.id, user.role, user.organization_id)
+    request.state.principal = principal
+    return principal
+
+
+def require_roles(*roles: str) -> Callable[..., Principal]:
+    allowed = {str(r) for r in roles}
+
+    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.role not in allowed:
+            raise forbidden(f"This action needs one of the roles: {', '.join(sorted(allowed))}.")
+        return principal
+
+    return dependency
+
+
+def ensure_org_access(principal: Principal, org_id: uuid.UUID | None) -> None:
+    """Organization scoping, in one place: admins everywhere, org staff only at home."""
+    if principal.is_admin:
+        return
+    if principal.role in ORG_ROLES and org_id is not None and principal.org_id == org_id:
+        return
+    raise forbidden("This record belongs to another organization.")
+
+
+def org_filter(principal: Principal) -> uuid.UUID | None:
+    """The organization a listing must be limited to; None means no limit (admins)."""
+    if principal.is_admin:
+        return None
+    if principal.role in ORG_ROLES and principal.org_id is not None:
+        return principal.org_id
+    raise forbidden("Only administrators and organization staff may list this.")
+
+
+AdminOnly = Depends(require_roles(Role.admin))
+StaffOrAdmin = Depends(require_roles(Role.admin, Role.org_admin, Role.trainer))

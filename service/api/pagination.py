@@ -1,0 +1,38 @@
+"""Offset pagination shared by every list endpoint: nothing returns an unbounded list."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: int = Query(50, ge=1, le=MAX_LIMIT, description="Items per page (max 200)"),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def paginate(session: Session, stmt, params: PageParams) -> tuple[list, int]:
+    total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
+    rows = session.exec(stmt.limit(params.limit).offset(params.offset)).all()
+    return list(rows), int(total)

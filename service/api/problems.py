@@ -1,0 +1,136 @@
+"""RFC 9457 problem details for every error the API returns.
+
+Each problem has a stable ``type`` (``urn:skills:problem:<code>``) and the same ``code`` as an
+extension member so clients can switch on it; ``detail`` is for people. Messages never carry
+personal data: validation errors drop the offending input values.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.observability.logging import request_id_var
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("skills.http")
+
+_STATUS_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+
+class Problem(Exception):  # noqa: N818 - it is the RFC's name
+    """Raise from anywhere in request handling to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ):
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.title = title or code.replace("-", " ").replace("_", " ").capitalize()
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"urn:skills:problem:{code}",
+        "title": title or code.replace("-", " ").replace("_", " ").capitalize(),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    rid = request_id_var.get()
+    if rid:
+        body["request_id"] = rid
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        errors.append(
+            {
+                "field": ".".join(loc),
+                "message": err.get("msg", "invalid"),
+                "kind": err.get("type", ""),
+            }
+        )
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_req: Request, exc: Problem):
+        return problem_response(
+            exc.status, exc.code, exc.detail, exc.title, exc.headers, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_req: Request, exc: RequestValidationError):
+        errors = _field_errors(exc)
+        fields = ", ".join(e["field"] for e in errors[:5])
+        return problem_response(
+            422, "validation-error", f"The request is not valid: check {fields}.", errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException):
+        code = _STATUS_CODES.get(exc.status_code, f"http-{exc.status_code}")
+        detail = exc.detail if isinstance(exc.detail, str) else code
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "No such resource."
+        return problem_response(exc.status_code, code, detail, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_req: Request, exc: Exception):
+        log.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        return problem_response(500, "internal-error", "An unexpected error occurred.")
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "not-found", f"{what} was not found.")
+
+
+def forbidden(detail: str = "You do not have permission for this action.") -> Problem:
+    return Problem(403, "forbidden", detail)
+
+
+def conflict(detail: str, code: str = "conflict", **extra: Any) -> Problem:
+    return Problem(409, code, detail, **extra)

@@ -1,0 +1,96 @@
+"""Running one outbox job exactly once in effect.
+
+The job row is locked (PostgreSQL ``FOR UPDATE``), the handler runs, and the row is marked done
+in the same transaction. A redelivered message finds the job done and returns without work.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from service.db import get_engine, is_postgres
+from service.jobs.handlers import get_handler
+from service.jobs.models import JobStatus, OutboxJob
+from service.timeutil import utcnow
+
+log = logging.getLogger("skills.jobs")
+MAX_RUN_ATTEMPTS = 8
+
+
+class RetryLater(Exception):  # noqa: N818 - reads as an instruction
+    def __init__(self, countdown: float):
+        super().__init__(f"retry in {countdown}s")
+        self.countdown = countdown
+
+
+class JobFailed(Exception):
+    """Raised by a handler for a permanent failure: retrying would not help."""
+
+
+def _load_for_update(session: Session, job_id: uuid.UUID) -> OutboxJob | None:
+    stmt = select(OutboxJob).where(OutboxJob.id == job_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def run_job_by_id(job_id: str, engine=None) -> str:
+    engine = engine or get_engine()
+    jid = uuid.UUID(job_id)
+    error: Exception | None = None
+    with Session(engine) as session:
+        job = _load_for_update(session, jid)
+        if job is None:
+            log.warning("job not found", extra={"job_id": job_id})
+            return "missing"
+        if job.status in (JobStatus.done, JobStatus.failed):
+            return job.status
+        kind, payload = job.kind, dict(job.payload)
+        try:
+            get_handler(kind)(session, payload)
+            job.status = JobStatus.done
+            job.done_at = utcnow()
+            job.run_attempts += 1
+            job.last_error = None
+            session.add(job)
+            session.commit()
+            log.info("job done", extra={"job_id": job_id, "kind": kind})
+            return JobStatus.done
+        except Exception as exc:  # noqa: BLE001 - recorded below, then retried or failed
+            session.rollback()
+            error = exc
+    return _record_failure(engine, jid, error)
+
+
+def _record_failure(engine, jid: uuid.UUID, error: Exception) -> str:
+    with Session(engine) as session:
+        job = _load_for_update(session, jid)
+        if job is None:
+            return "missing"
+        job.run_attempts += 1
+        job.last_error = f"{type(error).__name__}: {error}"[:2000]
+        permanent = isinstance(error, JobFailed) or job.run_attempts >= MAX_RUN_ATTEMPTS
+        job.status = JobStatus.failed if permanent else JobStatus.sent
+        session.add(job)
+        session.commit()
+        attempts = job.run_attempts
+    log.warning(
+        "job failed",
+        extra={
+            "job_id": str(jid),
+            "attempt": attempts,
+            "permanent": permanent,
+            "error_type": type(error).__name__,
+        },
+    )
+    if permanent:
+        return JobStatus.failed
+    raise RetryLater(countdown=min(300.0, 2.0**attempts))
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(60.0, 0.5 * 2**attempts))

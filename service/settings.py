@@ -1,0 +1,130 @@
+"""Service settings, read from ``SKILLS_*`` environment variables and an optional ``.env`` file.
+
+One place lists every knob; the README's configuration table mirrors this class. Defaults give
+the embedded setup (SQLite, local objects, a broker without a server) so that ``skills serve``
+works with no configuration. Production (``SKILLS_ENV=production``) refuses defaults for secrets.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MASTER_KEY = "dev-only-master-key-change-me"
+DEFAULT_S3_SECRET = "minioadmin"  # noqa: S105 - the value production must not keep
+
+
+class InsecureConfiguration(RuntimeError):
+    """Raised at start-up in production when a secret is missing or still the default."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SKILLS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["development", "production", "test"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""  # empty means SQLite under var_dir
+    public_base_url: str = "http://127.0.0.1:8000"
+    master_key: SecretStr = SecretStr(DEFAULT_MASTER_KEY)
+
+    # Object storage
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_local_root: Path | None = None  # default: var_dir / "objects"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "skills"
+    s3_access_key_id: str = "minioadmin"
+    s3_secret_access_key: SecretStr = SecretStr(DEFAULT_S3_SECRET)
+    s3_addressing_style: Literal["path", "virtual", "auto"] = "path"
+
+    # Background jobs
+    broker_url: str = ""  # empty means kombu's filesystem transport under var_dir
+    queue_name: str = "skills"
+    embedded_worker: bool = True  # `skills serve` starts a worker when true
+    outbox_poll_seconds: float = 1.0
+    outbox_relay_in_api: bool = True
+
+    # Tokens
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    refresh_token_ttl_seconds: int = Field(default=14 * 86_400, ge=300)
+    login_max_failures: int = 10
+
+    # HTTP
+    log_level: str = "INFO"
+    cors_origins: list[str] = []
+
+    # ---- derived values -------------------------------------------------------------------
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'skills.db').as_posix()}"
+
+    def resolved_broker_url(self) -> str:
+        return self.broker_url or "filesystem://"
+
+    def broker_dir(self) -> Path:
+        return self.var_dir / "broker"
+
+    def local_storage_root(self) -> Path:
+        return self.storage_local_root or (self.var_dir / "objects")
+
+    def master_key_bytes(self) -> bytes:
+        """32 bytes of key material: base64 of 32 bytes is used as is, anything else is hashed."""
+        raw = self.master_key.get_secret_value()
+        try:
+            decoded = base64.b64decode(raw, validate=True)
+            if len(decoded) == 32:
+                return decoded
+        except ValueError:
+            pass
+        return hashlib.sha256(raw.encode()).digest()
+
+    def derived_key(self, label: str) -> bytes:
+        """Independent sub-keys (token signing, URL signing, PII) from the one master key."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label.encode()).derive(
+            self.master_key_bytes()
+        )
+
+    def insecure_settings(self) -> list[str]:
+        """Names of the settings that are unsafe to run production with."""
+        problems = []
+        key = self.master_key.get_secret_value()
+        if not key or key == DEFAULT_MASTER_KEY or len(key) < 32:
+            problems.append("SKILLS_MASTER_KEY (missing, default or shorter than 32 characters)")
+        if self.storage_backend == "s3" and self.s3_secret_access_key.get_secret_value() in (
+            "",
+            DEFAULT_S3_SECRET,
+        ):
+            problems.append("SKILLS_S3_SECRET_ACCESS_KEY (missing or default)")
+        if not self.database_url or self.database_url.startswith("sqlite"):
+            problems.append("SKILLS_DATABASE_URL (production needs PostgreSQL)")
+        if not self.broker_url:
+            problems.append("SKILLS_BROKER_URL (production needs Redis or RabbitMQ)")
+        if not self.public_base_url.startswith("https://"):
+            problems.append("SKILLS_PUBLIC_BASE_URL (production needs an https URL)")
+        return problems
+
+    def check_production_ready(self) -> None:
+        if self.env != "production":
+            return
+        problems = self.insecure_settings()
+        if problems:
+            raise InsecureConfiguration(
+                "refusing to start in production with unsafe settings: " + "; ".join(problems)
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
