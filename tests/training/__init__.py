@@ -1,0 +1,1 @@
+"""Tests for the pure training-domain rules (service/training)."""
