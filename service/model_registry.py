@@ -2,6 +2,8 @@
 
 from sqlmodel import SQLModel
 
+import content.models  # noqa: F401
+import credentials.models  # noqa: F401
 import service.accounts.models  # noqa: F401
 import service.jobs.models  # noqa: F401
 

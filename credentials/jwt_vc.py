@@ -1,0 +1,111 @@
+"""Securing credentials as VC-JWTs (OB 3.0 §8.2 JSON Web Token Proof Format, VC-JOSE-COSE §3).
+
+The JWT payload IS the credential (VCDM 2.0) plus the registered claims that mirror it:
+``iss`` = issuer.id, ``jti`` = id, ``sub`` = credentialSubject.id, ``nbf`` = validFrom and
+``exp`` = validUntil (whole seconds). The JOSE header has only ``alg``, ``kid`` and ``typ``
+("JWT", which the 1EdTech validator expects); never ``jwk``/``jku``/``x5c`` or key material.
+
+``decode_unverified`` also reads VCDM 1.1-style tokens, where the credential sits in a ``vc``
+claim, so the verifier can treat both the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import jwt
+
+from credentials.keys import load_private_key
+from credentials.models import SigningKey
+from credentials.timefmt import epoch_seconds, parse_xsd
+
+REGISTERED_CLAIMS = ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")
+
+
+class MalformedToken(ValueError):
+    """Not a compact JWS with a JSON header and a JSON object payload."""
+
+
+def issuer_id_of(credential: dict[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, dict) and isinstance(issuer.get("id"), str):
+        return issuer["id"]
+    return None
+
+
+def subject_id_of(credential: dict[str, Any]) -> str | None:
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, list) and subject:
+        subject = subject[0]
+    if isinstance(subject, dict) and isinstance(subject.get("id"), str):
+        return subject["id"]
+    return None
+
+
+def jwt_claims_for(credential: dict[str, Any]) -> dict[str, Any]:
+    claims: dict[str, Any] = {"iss": issuer_id_of(credential), "jti": credential["id"]}
+    sub = subject_id_of(credential)
+    if sub:
+        claims["sub"] = sub
+    claims["nbf"] = epoch_seconds(parse_xsd(credential["validFrom"]))
+    if credential.get("validUntil"):
+        claims["exp"] = epoch_seconds(parse_xsd(credential["validUntil"]))
+    return claims
+
+
+def sign_credential(credential: dict[str, Any], key_row: SigningKey, master_key: bytes) -> str:
+    """Compact JWS of credential + claims, header exactly {alg, kid, typ}."""
+    overlap = set(REGISTERED_CLAIMS) & set(credential)
+    if overlap:
+        raise ValueError(f"credential must not carry JWT claims: {sorted(overlap)}")
+    if key_row.status != "active":
+        raise ValueError("only an active key signs")
+    payload = dict(credential)
+    payload.update(jwt_claims_for(credential))
+    private_key = load_private_key(key_row, master_key)
+    return jwt.encode(
+        payload,
+        private_key,
+        algorithm=key_row.alg,
+        headers={"alg": key_row.alg, "kid": key_row.kid, "typ": "JWT"},
+    )
+
+
+def _b64u_json(segment: str) -> Any:
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        return json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise MalformedToken("segment is not base64url JSON") from exc
+
+
+def split_token(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(header, payload) without verifying anything."""
+    if not isinstance(token, str):
+        raise MalformedToken("token must be text")
+    parts = token.strip().split(".")
+    if len(parts) != 3 or not all(parts[:2]):
+        raise MalformedToken("not a compact JWS (three base64url parts)")
+    header = _b64u_json(parts[0])
+    payload = _b64u_json(parts[1])
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise MalformedToken("header and payload must be JSON objects")
+    return header, payload
+
+
+def credential_from_payload(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """(credential, "2.0" | "1.1"): VCDM 1.1 tokens wrap the credential in ``vc``."""
+    if isinstance(payload.get("vc"), dict):
+        return dict(payload["vc"]), "1.1"
+    return {k: v for k, v in payload.items() if k not in REGISTERED_CLAIMS}, "2.0"
+
+
+def decode_unverified(token: str) -> dict[str, Any]:
+    """The credential inside a token, no signature check (display and routing only)."""
+    _header, payload = split_token(token)
+    return credential_from_payload(payload)[0]

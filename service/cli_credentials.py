@@ -1,0 +1,143 @@
+"""``skills credentials ...`` and ``skills keys ...`` (Typer sub-apps; mounted by service.cli).
+
+Imports of ``service.db`` / ``service.settings`` stay inside the commands so this module imports
+on its own. ``credentials verify`` prints the verification report as JSON and exits 0 only
+when the result is ``valid`` (1 otherwise, 2 for unreadable input).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import typer
+
+credentials_app = typer.Typer(help="Verify Open Badges 3.0 skill micro-credentials.")
+keys_app = typer.Typer(help="Issuer signing keys (ES256 by default).")
+
+
+@credentials_app.callback()
+def _credentials_group() -> None:
+    """Keep ``verify`` a sub-command even while it is the only one."""
+
+
+@keys_app.callback()
+def _keys_group() -> None:
+    """Signing keys: create, rotate."""
+
+
+def _read_input(value: str) -> str | bytes:
+    path = Path(value)
+    if len(value) < 4096 and path.suffix.lower() in (".jwt", ".png", ".svg", ".txt"):
+        if not path.is_file():
+            typer.echo(json.dumps({"error": "file_not_found", "path": value}), err=True)
+            raise typer.Exit(2)
+        data = path.read_bytes()
+        return data if path.suffix.lower() == ".png" else data.decode("utf-8", "replace")
+    return value
+
+
+def _default_issuer(settings) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/issuers/city"
+
+
+@credentials_app.command("verify")
+def verify_command(
+    input: str = typer.Argument(..., help="A compact JWT, or a path to a .jwt, .png or .svg file"),
+    leeway: int = typer.Option(60, help="Seconds of clock leeway for the validity window"),
+    offline: bool = typer.Option(False, help="Do not fetch other issuers' keys or lists"),
+) -> None:
+    from credentials.resolvers import (
+        DbKeyResolver,
+        DbStatusFetcher,
+        HttpKeyResolver,
+        HttpStatusFetcher,
+        chain_fetchers,
+        chain_resolvers,
+    )
+    from credentials.verify import verify
+
+    data = _read_input(input)
+    with ExitStack() as stack:
+        resolvers, fetchers, own = [], [], []
+        allow_http: set[str] = set()
+        try:
+            from service.db import session_scope
+            from service.settings import get_settings
+
+            settings = get_settings()
+            session = stack.enter_context(session_scope())
+            resolvers.append(DbKeyResolver(session))
+            fetchers.append(
+                DbStatusFetcher(
+                    session,
+                    public_base_url=settings.public_base_url,
+                    master_key=settings.master_key_bytes(),
+                )
+            )
+            own.append(_default_issuer(settings))
+            host = urlsplit(settings.public_base_url).hostname or ""
+            if settings.env != "production" and host in ("127.0.0.1", "localhost"):
+                allow_http.add(host)
+        except ImportError:
+            pass
+        if not offline:
+            resolvers.append(HttpKeyResolver(allow_http_hosts=allow_http))
+            fetchers.append(HttpStatusFetcher(allow_http_hosts=allow_http))
+        report = verify(
+            data,
+            key_resolver=chain_resolvers(*resolvers),
+            status_fetcher=chain_fetchers(*fetchers),
+            leeway=leeway,
+            own_issuer_ids=own,
+        )
+    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    raise typer.Exit(0 if report.valid else 1)
+
+
+@keys_app.command("create")
+def create_command(
+    alg: str = typer.Option("ES256", help="ES256 (default) or RS256"),
+    issuer: str = typer.Option("", help="Issuer Profile id (default: the city issuer)"),
+) -> None:
+    from credentials.keys import create_key, public_jwk
+    from service.db import session_scope
+    from service.settings import get_settings
+
+    settings = get_settings()
+    if alg not in ("ES256", "RS256"):
+        raise typer.BadParameter("alg must be ES256 or RS256")
+    with session_scope() as session:
+        row = create_key(
+            session,
+            master_key=settings.master_key_bytes(),
+            public_base_url=settings.public_base_url,
+            issuer_id=issuer or _default_issuer(settings),
+            alg=alg,
+        )
+        typer.echo(json.dumps(public_jwk(row), indent=2))
+
+
+@keys_app.command("rotate")
+def rotate_command(
+    alg: str = typer.Option("", help="ES256 or RS256 (default: the current key's)"),
+    issuer: str = typer.Option("", help="Issuer Profile id (default: the city issuer)"),
+) -> None:
+    from credentials.keys import public_jwk, rotate_key
+    from service.db import session_scope
+    from service.settings import get_settings
+
+    settings = get_settings()
+    if alg and alg not in ("ES256", "RS256"):
+        raise typer.BadParameter("alg must be ES256 or RS256")
+    with session_scope() as session:
+        row = rotate_key(
+            session,
+            master_key=settings.master_key_bytes(),
+            public_base_url=settings.public_base_url,
+            issuer_id=issuer or _default_issuer(settings),
+            alg=alg or None,
+        )
+        typer.echo(json.dumps(public_jwk(row), indent=2))

@@ -1,0 +1,278 @@
+import base64
+import json
+from datetime import timedelta
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from credentials import baking, images, keys
+from credentials.issuance import revoke, suspend, unsuspend
+from credentials.jwt_vc import split_token
+from credentials.timefmt import to_xsd, utcnow
+
+from .conftest import BASE, make_issuer
+
+
+def _resign(world, payload, *, key_row=None, header=None, alg=None):
+    key_row = key_row or world.key
+    private = keys.load_private_key(key_row, world.master_key)
+    hdr = {"kid": key_row.kid, "typ": "JWT"}
+    hdr.update(header or {})
+    return jwt.encode(payload, private, algorithm=alg or key_row.alg, headers=hdr)
+
+
+def _b64(obj) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+def test_issued_credential_is_valid(world):
+    row = world.issue(hours=72, score=90)
+    report = world.verify(row.jwt, own_issuer_ids=[world.issuer["id"]])
+    assert report.result == "valid", report.to_dict()
+    assert [c.outcome for c in report.checks] == ["passed"] * 5
+    summary = report.credential
+    assert summary["occupation_code"] == "6-31-01-03" and summary["level"] == 4
+    assert summary["hours"] == "72" and summary["score"] == "90"
+    assert summary["issuer_name"] == world.issuer["name"] and summary["issued_here"]
+
+
+def test_alg_none_is_rejected(world):
+    _h, payload = split_token(world.issue().jwt)
+    token = _b64({"alg": "none", "kid": world.key.kid, "typ": "JWT"}) + "." + _b64(payload) + "."
+    report = world.verify(token)
+    assert (report.result, report.reason) == ("invalid", "alg_not_allowed")
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+def test_hmac_keyed_with_public_key_is_rejected(world, alg):
+    if alg == "RS256":
+        world.key = keys.create_key(
+            world.session,
+            master_key=world.master_key,
+            public_base_url=BASE,
+            issuer_id=world.issuer["id"],
+            alg="RS256",
+        )
+        world.session.commit()
+    _h, payload = split_token(world.issue().jwt)
+    public = keys.load_private_key(world.key, world.master_key).public_key()
+    pem = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = _b64({"alg": "HS256", "kid": world.key.kid, "typ": "JWT"})
+    body = _b64(payload)
+    import hashlib
+    import hmac
+
+    sig = hmac.new(pem, f"{header}.{body}".encode(), hashlib.sha256).digest()
+    token = f"{header}.{body}." + base64.urlsafe_b64encode(sig).rstrip(b"=").decode()
+    report = world.verify(token)
+    assert (report.result, report.reason) == ("invalid", "alg_not_allowed")
+
+
+def test_alg_must_match_key_type(world):
+    rsa_key = keys.create_key(
+        world.session,
+        master_key=world.master_key,
+        public_base_url=BASE,
+        issuer_id=world.issuer["id"],
+        alg="RS256",
+    )
+    _h, payload = split_token(world.issue().jwt)
+    # Signed by the RSA key but claiming the EC kid.
+    token = _resign(world, payload, key_row=rsa_key, header={"kid": world.key.kid})
+    report = world.verify(token)
+    assert (report.result, report.reason) == ("invalid", "alg_mismatch")
+
+
+def test_unknown_and_missing_kid(world):
+    _h, payload = split_token(world.issue().jwt)
+    token = _resign(world, payload, header={"kid": f"{BASE}/keys/nope"})
+    assert world.verify(token).reason == "unknown_kid"
+    private = keys.load_private_key(world.key, world.master_key)
+    token = jwt.encode(payload, private, algorithm="ES256")
+    report = world.verify(token)
+    assert (report.result, report.reason) == ("invalid", "missing_kid")
+
+
+def test_kid_of_another_issuer(world):
+    other = make_issuer("other-school", "其他学校")
+    other_key = keys.create_key(
+        world.session, master_key=world.master_key, public_base_url=BASE, issuer_id=other["id"]
+    )
+    _h, payload = split_token(world.issue().jwt)
+    report = world.verify(_resign(world, payload, key_row=other_key))
+    assert (report.result, report.reason) == ("invalid", "kid_issuer_mismatch")
+
+
+def _flip(segment: str, at: int) -> str:
+    ch = segment[at]
+    return segment[:at] + ("A" if ch != "A" else "B") + segment[at + 1 :]
+
+
+def test_any_altered_byte_fails(world):
+    token = world.issue().jwt
+    h, p, s = token.split(".")
+    for altered in (f"{h}.{_flip(p, len(p) // 2)}.{s}", f"{h}.{p}.{_flip(s, 10)}"):
+        report = world.verify(altered)
+        assert report.result == "invalid"
+        assert report.reason in ("bad_signature", "malformed_token")
+    # A semantic change, re-encoded: the old signature no longer matches.
+    _h, payload = split_token(token)
+    payload["credentialSubject"]["result"][0]["value"] = "999"
+    report = world.verify(f"{h}.{_b64(payload)}.{s}")
+    assert (report.result, report.reason) == ("invalid", "bad_signature")
+
+
+@pytest.mark.parametrize(
+    "claim,value,reason",
+    [
+        ("iss", "https://evil.example/issuers/x", "iss_mismatch"),
+        ("sub", "urn:uuid:00000000-0000-0000-0000-000000000000", "sub_mismatch"),
+        ("jti", "urn:uuid:00000000-0000-0000-0000-000000000001", "jti_mismatch"),
+        ("nbf", 1, "nbf_mismatch"),
+    ],
+)
+def test_claims_must_agree_with_credential(world, claim, value, reason):
+    _h, payload = split_token(world.issue().jwt)
+    payload[claim] = value
+    report = world.verify(_resign(world, payload))
+    assert (report.result, report.reason) == ("invalid", reason)
+    assert report.check("shape").outcome == "failed"
+
+
+def test_iss_missing(world):
+    _h, payload = split_token(world.issue().jwt)
+    del payload["iss"]
+    assert world.verify(_resign(world, payload)).reason == "iss_missing"
+
+
+def test_expired_and_not_yet_valid(world):
+    now = utcnow()
+    expired = world.issue(now=now - timedelta(days=10), valid_until=now - timedelta(days=1))
+    report = world.verify(expired.jwt)
+    assert (report.result, report.reason) == ("expired", "expired")
+    future = world.issue(now=now + timedelta(days=2))
+    report = world.verify(future.jwt)
+    assert (report.result, report.reason) == ("not_yet_valid", "not_yet_valid")
+    # Within the leeway it is fine.
+    soon = world.issue(now=now + timedelta(seconds=30))
+    assert world.verify(soon.jwt, leeway=60).result == "valid"
+
+
+def test_revoked_and_suspended_through_status_list(world):
+    row = world.issue()
+    suspend(world.session, row, "under review", "admin@bureau")
+    world.session.commit()
+    report = world.verify(row.jwt)
+    assert (report.result, report.reason) == ("suspended", "suspended")
+    unsuspend(world.session, row, "cleared", "admin@bureau")
+    world.session.commit()
+    assert world.verify(row.jwt).result == "valid"
+    revoke(world.session, row, "fraud", "admin@bureau")
+    world.session.commit()
+    report = world.verify(row.jwt)
+    assert (report.result, report.reason) == ("revoked", "revoked")
+    # Expired AND revoked reports revoked.
+    old = world.issue(now=utcnow() - timedelta(days=3), valid_until=utcnow() - timedelta(days=1))
+    revoke(world.session, old, "fraud", "admin")
+    world.session.commit()
+    assert world.verify(old.jwt).result == "revoked"
+
+
+def test_compromised_key(world):
+    row = world.issue()
+    keys.mark_compromised(world.session, world.key.kid, "leaked")
+    world.session.commit()
+    report = world.verify(row.jwt)
+    assert (report.result, report.reason) == ("invalid", "key_compromised")
+    assert report.check("key_provenance").reason == "key_compromised"
+
+
+def test_rotation_keeps_old_credentials_verifiable(world):
+    old = world.issue()
+    new_key = keys.rotate_key(
+        world.session,
+        master_key=world.master_key,
+        public_base_url=BASE,
+        issuer_id=world.issuer["id"],
+    )
+    world.session.commit()
+    new = world.issue()
+    assert jwt.get_unverified_header(new.jwt)["kid"] == new_key.kid != world.key.kid
+    assert world.verify(old.jwt).result == "valid"
+    assert world.verify(new.jwt).result == "valid"
+
+
+def test_unreachable_status_list_is_inconclusive(world):
+    row = world.issue()
+
+    def down(url):
+        raise ConnectionError("no route to host")
+
+    report = world.verify(row.jwt, status_fetcher=down)
+    assert (report.result, report.reason) == ("inconclusive", "status_list_unreachable")
+
+
+def test_tampered_status_list_is_inconclusive(world):
+    row = world.issue()
+    real = world.fetcher()
+
+    def tampered(url):
+        h, p, s = real(url).split(".")
+        _hh, payload = split_token(f"{h}.{p}.{s}")
+        payload["credentialSubject"]["encodedList"] = "u" + "A" * 20
+        return f"{h}.{_b64(payload)}.{s}"
+
+    report = world.verify(row.jwt, status_fetcher=tampered)
+    assert (report.result, report.reason) == ("inconclusive", "status_list_signature")
+
+
+def test_status_list_signed_by_other_issuer_is_inconclusive(world):
+    row = world.issue()
+    other = make_issuer("other", "Other")
+    other_key = keys.create_key(
+        world.session, master_key=world.master_key, public_base_url=BASE, issuer_id=other["id"]
+    )
+    real = world.fetcher()
+
+    def foreign_signed(url):
+        _h, payload = split_token(real(url))
+        payload["iss"] = payload["issuer"] = other["id"]
+        return _resign(world, payload, key_row=other_key)
+
+    report = world.verify(row.jwt, status_fetcher=foreign_signed)
+    assert (report.result, report.reason) == ("inconclusive", "status_list_issuer_mismatch")
+
+
+def test_stale_status_list_is_inconclusive(world):
+    row = world.issue()
+    real = world.fetcher()
+
+    def stale(url):
+        _h, payload = split_token(real(url))
+        payload["validUntil"] = to_xsd(utcnow() - timedelta(hours=1))
+        del payload["nbf"]
+        return _resign(world, payload)
+
+    report = world.verify(row.jwt, status_fetcher=stale)
+    assert (report.result, report.reason) == ("inconclusive", "status_list_expired")
+
+
+def test_baked_png_and_svg_verify(world):
+    row = world.issue()
+    png = baking.bake_png(images.default_png(), row.jwt)
+    svg = baking.bake_svg(images.default_svg("电工"), row.jwt)
+    assert world.verify(png).result == "valid"
+    assert world.verify(png).source == "png"
+    assert world.verify(svg).result == "valid"
+    assert world.verify(svg.encode()).source == "svg"
+    report = world.verify(images.default_png())
+    assert (report.result, report.reason) == ("invalid", "no_credential")
+
+
+def test_garbage_input(world):
+    for bad in ("", "abc", "a.b.c", b"\x00\x01\x02\xff"):
+        report = world.verify(bad)
+        assert report.result == "invalid", bad
