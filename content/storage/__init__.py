@@ -1,0 +1,45 @@
+"""Object storage behind one small interface (:class:`ObjectStorage`), two backends.
+
+``make_storage("local", root=..., signing_key=..., public_base_url=...)`` for the embedded
+default, ``make_storage("s3", bucket=..., endpoint_url=..., region=..., access_key=...,
+secret_key=..., addressing_style="path")`` for production.
+"""
+
+from __future__ import annotations
+
+from content.storage.base import (
+    InvalidKey,
+    ObjectInfo,
+    ObjectNotFound,
+    ObjectStorage,
+    StorageError,
+    validate_key,
+)
+from content.storage.local import LocalStorage, UploadGrant
+from content.storage.s3 import S3Storage
+
+__all__ = [
+    "InvalidKey",
+    "LocalStorage",
+    "ObjectInfo",
+    "ObjectNotFound",
+    "ObjectStorage",
+    "S3Storage",
+    "StorageError",
+    "UploadGrant",
+    "make_storage",
+    "validate_key",
+]
+
+
+def make_storage(kind: str, **params) -> ObjectStorage:
+    """Build a backend from settings values; ``kind`` is "local" or "s3"."""
+    if kind == "local":
+        return LocalStorage(
+            root=params["root"],
+            signing_key=params["signing_key"],
+            public_base_url=params["public_base_url"],
+        )
+    if kind == "s3":
+        return S3Storage(**params)
+    raise ValueError(f"unknown storage kind {kind!r} (expected 'local' or 's3')")

@@ -1,0 +1,123 @@
+"""The one object-storage interface the application uses, and key rules shared by backends.
+
+Keys are '/'-separated relative paths (S3 semantics). They are validated the same way on every
+backend so that a key that works in development works in production and can never escape the
+local storage root.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+MAX_KEY_BYTES = 1024  # S3 object key limit
+DEFAULT_CHUNK = 1024 * 1024
+
+
+class StorageError(Exception):
+    """A storage operation failed (backend unreachable, permission, corrupt state...)."""
+
+
+class InvalidKey(StorageError, ValueError):
+    """The key is not an acceptable object key."""
+
+
+class ObjectNotFound(StorageError, KeyError):
+    """No object under that key."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    content_type: str | None
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` if it is a safe relative object key, else raise :class:`InvalidKey`."""
+    if not isinstance(key, str) or not key:
+        raise InvalidKey("object key must be a non-empty string")
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidKey(f"object key longer than {MAX_KEY_BYTES} bytes")
+    if key.startswith("/") or "\\" in key:
+        raise InvalidKey(f"object key must be relative and use '/': {key!r}")
+    if len(key) >= 2 and key[1] == ":" and key[0].isalpha():
+        raise InvalidKey(f"object key must not start with a drive letter: {key!r}")
+    if any(unicodedata.category(c) == "Cc" for c in key):
+        raise InvalidKey("object key contains a control character")
+    if any(part in ("", ".", "..") for part in key.split("/")):
+        raise InvalidKey(f"object key has an empty, '.' or '..' segment: {key!r}")
+    return key
+
+
+def validate_prefix(prefix: str, *, allow_empty: bool) -> str:
+    """A prefix is a key, optionally ending with '/', or (for listing only) empty."""
+    if prefix == "":
+        if not allow_empty:
+            raise InvalidKey("an empty prefix is not allowed here")
+        return prefix
+    validate_key(prefix.rstrip("/") if prefix.endswith("/") and len(prefix) > 1 else prefix)
+    return prefix
+
+
+class ObjectStorage(ABC):
+    """Streamed object storage. Implementations: LocalStorage, S3Storage."""
+
+    @abstractmethod
+    def put(
+        self,
+        key: str,
+        stream: BinaryIO,
+        size: int | None = None,
+        content_type: str | None = None,
+    ) -> int:
+        """Store the bytes read from ``stream`` (in chunks) under ``key``; returns bytes stored.
+
+        The object appears whole or not at all. ``size`` is a hint; it is not trusted.
+        """
+
+    @abstractmethod
+    def open(self, key: str) -> BinaryIO:
+        """A readable binary stream of the object (close it). Raises ObjectNotFound."""
+
+    def iter(self, key: str, chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
+        """The object's bytes in chunks of at most ``chunk_size``."""
+        with self.open(key) as stream:
+            while chunk := stream.read(chunk_size):
+                yield chunk
+
+    @abstractmethod
+    def head(self, key: str) -> ObjectInfo | None:
+        """Size and content type, or None if there is no such object."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object; removing a missing object is not an error."""
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Every key starting with ``prefix`` (string prefix, S3 semantics), paginated lazily."""
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix`` (never empty); returns count."""
+        validate_prefix(prefix, allow_empty=False)
+        count = 0
+        for key in list(self.list(prefix)):
+            self.delete(key)
+            count += 1
+        return count
+
+    @abstractmethod
+    def presigned_get(self, key: str, expires_seconds: int, content_type: str | None = None) -> str:
+        """An expiring URL anyone holding it can GET the object from."""
+
+    @abstractmethod
+    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> dict:
+        """``{"url", "fields"}`` for a browser form POST of at most ``max_bytes`` to ``key``."""
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise StorageError if the storage cannot be used (readiness probe)."""

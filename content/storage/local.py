@@ -1,0 +1,245 @@
+"""Object storage in a local directory: the embedded default (``./var/objects``).
+
+Layout under ``root``: objects at ``root/<key>``; partial writes in ``root/.skills-tmp`` (same
+filesystem, so the final ``os.replace`` is atomic: readers see the whole object or nothing);
+explicitly set content types in ``root/.skills-meta/<key>``. Keys whose first segment is one of
+those two reserved names are refused.
+
+Presigned URLs are HMAC-signed service URLs (``/objects/<key>`` for GET,
+``/objects-upload/<key>`` for POST); the service routes call :meth:`LocalStorage.verify_signed_url`
+and :meth:`LocalStorage.verify_upload_fields` before serving or accepting bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mimetypes
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import quote, urlencode
+
+from content.storage import signing
+from content.storage.base import (
+    DEFAULT_CHUNK,
+    InvalidKey,
+    ObjectInfo,
+    ObjectNotFound,
+    ObjectStorage,
+    StorageError,
+    validate_key,
+    validate_prefix,
+)
+
+TMP_DIR = ".skills-tmp"
+META_DIR = ".skills-meta"
+RESERVED = {TMP_DIR, META_DIR}
+
+
+@dataclass(frozen=True)
+class UploadGrant:
+    """What a verified local presigned POST allows: one key, at most ``max_bytes``."""
+
+    key: str
+    max_bytes: int
+
+
+class LocalStorage(ObjectStorage):
+    def __init__(self, root: Path | str, signing_key: bytes, public_base_url: str):
+        if not signing_key:
+            raise ValueError("signing_key must not be empty")
+        self.root = Path(root).resolve()
+        self.signing_key = signing_key
+        self.public_base_url = public_base_url.rstrip("/")
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    # --- paths ---
+    def _path(self, key: str) -> Path:
+        validate_key(key)
+        if key.split("/", 1)[0] in RESERVED:
+            raise InvalidKey(f"object key uses a reserved name: {key!r}")
+        path = self.root.joinpath(*key.split("/"))
+        if not path.resolve().is_relative_to(self.root):
+            raise InvalidKey(f"object key escapes the storage root: {key!r}")
+        return path
+
+    def _meta(self, key: str) -> Path:
+        return self.root.joinpath(META_DIR, *key.split("/"))
+
+    # --- interface ---
+    def put(
+        self,
+        key: str,
+        stream: BinaryIO,
+        size: int | None = None,
+        content_type: str | None = None,
+    ) -> int:
+        path = self._path(key)
+        tmp_dir = self.root / TMP_DIR
+        tmp_dir.mkdir(exist_ok=True)
+        written = 0
+        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix="put-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(DEFAULT_CHUNK):
+                    out.write(chunk)
+                    written += len(chunk)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise
+        meta = self._meta(key)
+        if content_type and content_type != _guess(key):
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            meta.write_text(content_type, encoding="utf-8")
+        elif meta.exists():
+            meta.unlink()
+        return written
+
+    def open(self, key: str) -> BinaryIO:
+        path = self._path(key)
+        try:
+            return path.open("rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise ObjectNotFound(key) from exc
+
+    def head(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        try:
+            st = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not path.is_file():
+            return None
+        meta = self._meta(key)
+        ctype = meta.read_text(encoding="utf-8") if meta.is_file() else _guess(key)
+        return ObjectInfo(key=key, size=st.st_size, content_type=ctype)
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        for p in (path, self._meta(key)):
+            with contextlib.suppress(OSError):
+                p.unlink()
+            self._prune(p.parent)
+
+    def _prune(self, directory: Path) -> None:
+        """Remove now-empty parent folders so deleted prefixes leave no trace."""
+        stop = {self.root, self.root / META_DIR}
+        while directory not in stop and self.root in directory.parents:
+            try:
+                directory.rmdir()
+            except OSError:
+                return
+            directory = directory.parent
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        validate_prefix(prefix, allow_empty=True)
+        base_dir = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        start = self.root.joinpath(*base_dir.split("/")) if base_dir else self.root
+        if not start.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(start):
+            rel_dir = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            if rel_dir == ".":
+                rel_dir = ""
+                dirnames[:] = [d for d in dirnames if d not in RESERVED]
+            dirnames.sort()
+            for name in sorted(filenames):
+                key = f"{rel_dir}/{name}" if rel_dir else name
+                if key.startswith(prefix):
+                    yield key
+
+    def delete_prefix(self, prefix: str) -> int:
+        validate_prefix(prefix, allow_empty=False)
+        keys = list(self.list(prefix))
+        for key in keys:
+            self.delete(key)
+        return len(keys)
+
+    def check(self) -> None:
+        try:
+            tmp_dir = self.root / TMP_DIR
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="check-")
+            os.close(fd)
+            os.unlink(name)
+        except OSError as exc:
+            raise StorageError(f"local storage at {self.root} is not writable: {exc}") from exc
+
+    # --- signed URLs ---
+    def presigned_get(self, key: str, expires_seconds: int, content_type: str | None = None) -> str:
+        validate_key(key)
+        expires = int(time.time()) + int(expires_seconds)
+        params = {"expires": str(expires)}
+        if content_type:
+            params["ct"] = content_type
+        params["sig"] = signing.sign(self.signing_key, "GET", key, str(expires), content_type or "")
+        return f"{self.public_base_url}/objects/{quote(key)}?{urlencode(params)}"
+
+    def verify_signed_url(
+        self,
+        key: str,
+        expires: str | int,
+        sig: str,
+        content_type: str | None = None,
+        now: float | None = None,
+    ) -> bool:
+        """True if ``sig`` was made by :meth:`presigned_get` for this key and has not expired."""
+        try:
+            expires_at = int(expires)
+            validate_key(key)
+        except (TypeError, ValueError):
+            return False
+        if expires_at < (time.time() if now is None else now):
+            return False
+        return signing.verify(
+            self.signing_key, sig, "GET", key, str(expires_at), content_type or ""
+        )
+
+    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> dict:
+        validate_key(key)
+        expires = str(int(time.time()) + int(expires_seconds))
+        fields = {"key": key, "expires": expires, "max_bytes": str(int(max_bytes))}
+        fields["sig"] = signing.sign(self.signing_key, "POST", key, expires, fields["max_bytes"])
+        return {"url": f"{self.public_base_url}/objects-upload/{quote(key)}", "fields": fields}
+
+    def verify_upload_fields(
+        self, fields: Mapping[str, str], now: float | None = None
+    ) -> UploadGrant | None:
+        """The grant described by form ``fields`` from :meth:`presigned_post`, or None.
+
+        The route must then store at most ``grant.max_bytes`` (count while streaming) under
+        ``grant.key`` and refuse the upload beyond that.
+        """
+        try:
+            key = validate_key(str(fields["key"]))
+            expires = int(fields["expires"])
+            max_bytes = int(fields["max_bytes"])
+            sig = str(fields["sig"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if expires < (time.time() if now is None else now):
+            return None
+        if not signing.verify(self.signing_key, sig, "POST", key, str(expires), str(max_bytes)):
+            return None
+        return UploadGrant(key=key, max_bytes=max_bytes)
+
+    def path_for(self, key: str) -> Path:
+        """Filesystem path of an object (for the service's file responses)."""
+        return self._path(key)
+
+    def wipe(self) -> None:
+        """Remove everything (tests and tooling)."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+
+def _guess(key: str) -> str:
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"

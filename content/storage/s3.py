@@ -1,0 +1,236 @@
+"""Object storage on the S3 API (AWS S3, MinIO, Aliyun OSS, Huawei OBS) through boto3.
+
+S3-compatible stores reject the flexible checksums boto3 sends by default since 1.36, so the
+client only computes / validates checksums where an operation requires them
+(``request_checksum_calculation`` / ``response_checksum_validation`` = "when_required").
+Uploads go through s3transfer (multipart above ``multipart_threshold``) with a bounded number
+of in-memory parts, so memory stays bounded whatever the object size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from content.storage.base import (
+    ObjectInfo,
+    ObjectNotFound,
+    ObjectStorage,
+    StorageError,
+    validate_key,
+    validate_prefix,
+)
+
+_NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+_PART = 8 * 1024 * 1024
+
+
+class _CountingReader:
+    """Wraps a stream to count bytes read (the store reports what it really uploaded) and to
+    turn short reads into full ones: s3transfer takes a short read for the end of the stream
+    (it would upload a truncated object), while sockets and decompressors return short reads
+    routinely."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            data = self._stream.read()
+        else:
+            parts = []
+            want = size
+            while want > 0:
+                piece = self._stream.read(want)
+                if not piece:
+                    break
+                parts.append(piece)
+                want -= len(piece)
+            data = b"".join(parts)
+        self.count += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class S3Storage(ObjectStorage):
+    def __init__(
+        self,
+        bucket: str,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        addressing_style: str = "path",
+        max_pool_connections: int = 10,
+    ):
+        self.bucket = bucket
+        self.region = region
+        config = Config(
+            signature_version="s3v4",
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            s3={"addressing_style": addressing_style},
+            retries={"max_attempts": 5, "mode": "standard"},
+            max_pool_connections=max_pool_connections,
+        )
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url or None,
+            region_name=region or None,
+            aws_access_key_id=access_key or None,
+            aws_secret_access_key=secret_key or None,
+            config=config,
+        )
+        self.transfer_config = TransferConfig(
+            multipart_threshold=_PART,
+            multipart_chunksize=_PART,
+            max_concurrency=4,
+            max_io_queue=16,
+            use_threads=True,
+        )
+        # bound parts buffered from non-seekable streams (default 10 x chunk size)
+        self.transfer_config.max_in_memory_upload_chunks = 4
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist (deployment bootstrap, tests)."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError as exc:
+            if _code(exc) not in _NOT_FOUND:
+                raise StorageError(f"cannot reach bucket {self.bucket}: {exc}") from exc
+        params: dict = {"Bucket": self.bucket}
+        if self.region and self.region != "us-east-1":
+            params["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        try:
+            self.client.create_bucket(**params)
+        except ClientError as exc:
+            if _code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise StorageError(f"cannot create bucket {self.bucket}: {exc}") from exc
+
+    def put(
+        self,
+        key: str,
+        stream: BinaryIO,
+        size: int | None = None,
+        content_type: str | None = None,
+    ) -> int:
+        validate_key(key)
+        reader = _CountingReader(stream)
+        extra = {"ContentType": content_type} if content_type else {}
+        try:
+            self.client.upload_fileobj(
+                reader, self.bucket, key, ExtraArgs=extra, Config=self.transfer_config
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"upload of {key!r} failed: {exc}") from exc
+        return reader.count
+
+    def open(self, key: str) -> BinaryIO:
+        validate_key(key)
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if _code(exc) in _NOT_FOUND:
+                raise ObjectNotFound(key) from exc
+            raise StorageError(f"cannot read {key!r}: {exc}") from exc
+
+    def head(self, key: str) -> ObjectInfo | None:
+        validate_key(key)
+        try:
+            resp = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _NOT_FOUND:
+                return None
+            raise StorageError(f"cannot stat {key!r}: {exc}") from exc
+        return ObjectInfo(key=key, size=resp["ContentLength"], content_type=resp.get("ContentType"))
+
+    def delete(self, key: str) -> None:
+        validate_key(key)
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) not in _NOT_FOUND:
+                raise StorageError(f"cannot delete {key!r}: {exc}") from exc
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        validate_prefix(prefix, allow_empty=True)
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    yield obj["Key"]
+        except ClientError as exc:
+            raise StorageError(f"cannot list {prefix!r}: {exc}") from exc
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Batch delete (DeleteObjects, 1000 keys per call); per-key fallback for stores that
+        refuse the batch call's checksum header."""
+        validate_prefix(prefix, allow_empty=False)
+        count = 0
+        batch: list[str] = []
+        for key in self.list(prefix):
+            batch.append(key)
+            if len(batch) == 1000:
+                count += self._delete_batch(batch)
+                batch = []
+        if batch:
+            count += self._delete_batch(batch)
+        return count
+
+    def _delete_batch(self, keys: list[str]) -> int:
+        try:
+            resp = self.client.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
+            )
+        except ClientError as exc:
+            if _code(exc) not in ("MissingContentMD5", "InvalidRequest", "NotImplemented"):
+                raise StorageError(f"batch delete failed: {exc}") from exc
+            for key in keys:
+                self.delete(key)
+            return len(keys)
+        errors = resp.get("Errors") or []
+        if errors:
+            raise StorageError(f"batch delete left {len(errors)} objects: {errors[:3]}")
+        return len(keys)
+
+    def presigned_get(self, key: str, expires_seconds: int, content_type: str | None = None) -> str:
+        validate_key(key)
+        params = {"Bucket": self.bucket, "Key": key}
+        if content_type:
+            params["ResponseContentType"] = content_type
+        return self.client.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=int(expires_seconds)
+        )
+
+    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> dict:
+        validate_key(key)
+        post = self.client.generate_presigned_post(
+            self.bucket,
+            key,
+            Conditions=[["content-length-range", 0, int(max_bytes)]],
+            ExpiresIn=int(expires_seconds),
+        )
+        return {"url": post["url"], "fields": dict(post["fields"])}
+
+    def check(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"bucket {self.bucket} is not reachable: {exc}") from exc
