@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from service.api import (
     routes_admin,
     routes_auth,
+    routes_content,
     routes_health,
     routes_orgs,
+    routes_packages,
     routes_users,
 )
 from service.api.middleware import RequestContextMiddleware
@@ -60,6 +62,14 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
     )
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
-    for module in (routes_health, routes_auth, routes_orgs, routes_users, routes_admin):
+    for module in (
+        routes_health,
+        routes_auth,
+        routes_orgs,
+        routes_users,
+        routes_admin,
+        routes_packages,
+        routes_content,
+                                        ):
         app.include_router(module.router)
     return app

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from service.settings import get_settings
 
@@ -23,6 +24,18 @@ def normalise_url(url: str) -> str:
     if parsed.get_backend_name() == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+@event.listens_for(SQLModel, "load", propagate=True)
+def _aware_datetimes(target, _context) -> None:
+    """SQLite hands back naive datetimes; every stored instant is UTC, so say so on load.
+
+    Written to ``__dict__`` so the instance is not marked as changed.
+    """
+    state = target.__dict__
+    for name, value in list(state.items()):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            state[name] = value.replace(tzinfo=UTC)
 
 
 def build_engine(url: str) -> Engine:

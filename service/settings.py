@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr = SecretStr(DEFAULT_S3_SECRET)
     s3_addressing_style: Literal["path", "virtual", "auto"] = "path"
 
+    # Course packages
+    package_max_upload_bytes: int = Field(default=2 * 1024**3, ge=1024)
+    package_max_entries: int = Field(default=20_000, ge=1)
+    package_max_total_bytes: int = Field(default=4 * 1024**3, ge=1024)
+    package_max_ratio: float = Field(default=20.0, gt=1)
+    upload_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 86_400)
+    launch_ttl_seconds: int = Field(default=4 * 3600, ge=60, le=86_400)
+    content_base_url: str = ""  # empty: packaged content is served under public_base_url
+    spool_dir: Path | None = None  # temp files for uploads and ingest; default: system temp
+
     # Background jobs
     broker_url: str = ""  # empty means kombu's filesystem transport under var_dir
     queue_name: str = "skills"
@@ -61,6 +71,21 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     cors_origins: list[str] = []
 
+    # Credentials (Open Badges 3.0 micro-credentials; README "Credentials")
+    issuer_slug: str = Field(default="city", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    issuer_name: str = Field(default="宁波市教育局", min_length=1, max_length=200)
+    issuer_url: str | None = None  # the issuer's home page, shown in its Profile
+    credential_alg: Literal["ES256", "RS256"] = "ES256"  # for keys made by `skills keys create`
+    credential_validity_days: int | None = Field(default=None, ge=1, le=36_500)
+    credential_suspension: bool = True  # also a suspension status entry (credentialStatus array)
+    credential_auto_create_key: bool | None = None  # None: only when env is development
+    verify_leeway_seconds: int = Field(default=60, ge=0, le=3600)
+    verify_max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=10 * 1024 * 1024)
+    verify_fetch_foreign: bool = True  # fetch other issuers' keys and status lists over https
+    status_list_ttl_seconds: int = Field(default=86_400, ge=600, le=30 * 86_400)
+    status_list_max_age_seconds: int = Field(default=300, ge=0, le=86_400)
+    trusted_http_hosts: list[str] = []  # tests/dev only: plain http allowed for these hosts
+
     # ---- derived values -------------------------------------------------------------------
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -75,6 +100,19 @@ class Settings(BaseSettings):
 
     def local_storage_root(self) -> Path:
         return self.storage_local_root or (self.var_dir / "objects")
+
+    def resolved_content_base_url(self) -> str:
+        return (self.content_base_url or self.public_base_url).rstrip("/")
+
+    def archive_limits(self):
+        from content.limits import ArchiveLimits
+
+        return ArchiveLimits(
+            max_entries=self.package_max_entries,
+            max_total_uncompressed=self.package_max_total_bytes,
+            max_total_ratio=self.package_max_ratio,
+            max_archive_bytes=self.package_max_upload_bytes,
+        )
 
     def master_key_bytes(self) -> bytes:
         """32 bytes of key material: base64 of 32 bytes is used as is, anything else is hashed."""
@@ -96,6 +134,15 @@ class Settings(BaseSettings):
             self.master_key_bytes()
         )
 
+    def issuer_id(self) -> str:
+        """The issuer Profile URL (OB 3.0 Profile id), also the ``iss`` of every credential."""
+        return f"{self.public_base_url.rstrip('/')}/issuers/{self.issuer_slug}"
+
+    def auto_create_issuer_key(self) -> bool:
+        if self.credential_auto_create_key is not None:
+            return self.credential_auto_create_key
+        return self.env == "development"
+
     def insecure_settings(self) -> list[str]:
         """Names of the settings that are unsafe to run production with."""
         problems = []
@@ -113,6 +160,8 @@ class Settings(BaseSettings):
             problems.append("SKILLS_BROKER_URL (production needs Redis or RabbitMQ)")
         if not self.public_base_url.startswith("https://"):
             problems.append("SKILLS_PUBLIC_BASE_URL (production needs an https URL)")
+        if self.trusted_http_hosts:
+            problems.append("SKILLS_TRUSTED_HTTP_HOSTS (plain http key fetching is for tests only)")
         return problems
 
     def check_production_ready(self) -> None:

@@ -61,6 +61,7 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs whole URLs at INFO
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery"):
         lg = logging.getLogger(name)
         lg.handlers[:] = []

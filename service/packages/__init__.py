@@ -1,0 +1,1 @@
+"""The service side of course packages: jobs, launch grants and access rules (logic in content/)."""

@@ -1,0 +1,53 @@
+"""Background jobs for packages: ingest an uploaded version, then drop the upload."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlmodel import Session
+
+from content.models import PackageVersion
+from content.versions import ingest_version
+from service.jobs.handlers import job_handler
+from service.jobs.outbox import enqueue
+from service.settings import get_settings
+from service.storage import get_storage
+
+log = logging.getLogger("skills.packages")
+INGEST = "packages.ingest"
+DELETE_UPLOAD = "packages.delete_upload"
+
+
+def request_ingest(session: Session, version: PackageVersion) -> None:
+    enqueue(session, INGEST, {"version_id": str(version.id)}, dedupe_key=f"ingest:{version.id}")
+
+
+@job_handler(INGEST)
+def ingest(session: Session, payload: dict) -> None:
+    version = session.get(PackageVersion, uuid.UUID(payload["version_id"]))
+    if version is None:
+        return
+    settings = get_settings()
+    outcome = ingest_version(
+        session,
+        version,
+        get_storage(),
+        settings.archive_limits(),
+        spool_dir=str(settings.spool_dir) if settings.spool_dir else None,
+    )
+    log.info(
+        "package version ingested", extra={"version_id": str(version.id), "status": outcome.status}
+    )
+    if version.upload_key:
+        enqueue(
+            session,
+            DELETE_UPLOAD,
+            {"key": version.upload_key},
+            dedupe_key=f"delete-upload:{version.id}",
+        )
+
+
+@job_handler(DELETE_UPLOAD)
+def delete_upload(session: Session, payload: dict) -> None:
+    get_storage().delete(payload["key"])
