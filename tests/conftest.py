@@ -161,9 +161,7 @@ def make_user(session):
 @pytest.fixture
 def login(client):
     def do(user, password: str = TEST_PASSWORD) -> dict[str, str]:
-        r = client.post(
-            "/api/v1/auth/token", data={"username": user.email, "password": password}
-        )
+        r = client.post("/api/v1/auth/token", data={"username": user.email, "password": password})
         assert r.status_code == 200, r.text
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 

@@ -7,8 +7,12 @@ ROLES = ["admin", "org_admin", "trainer", "learner", "platform"]
 # (method, path template, body, roles allowed)
 ROUTES = [
     ("GET", "/api/v1/organizations", None, {"admin", "org_admin", "trainer"}),
-    ("POST", "/api/v1/organizations",
-     {"name": "新机构", "kind": "enterprise", "district_code": "330212"}, {"admin"}),
+    (
+        "POST",
+        "/api/v1/organizations",
+        {"name": "新机构", "kind": "enterprise", "district_code": "330212"},
+        {"admin"},
+    ),
     ("GET", "/api/v1/organizations/{org}", None, {"admin", "org_admin", "trainer"}),
     ("PATCH", "/api/v1/organizations/{org}", {"name": "改名"}, {"admin", "org_admin"}),
     ("GET", "/api/v1/users", None, {"admin", "org_admin"}),
@@ -26,11 +30,17 @@ def tokens(client, make_org, make_user, login):
         user = make_user(role, org=org if role in ("org_admin", "trainer") else None)
         if role == "platform":
             admin_headers = out["admin"]
-            key = client.post(f"/api/v1/users/{user.id}/api-keys", json={},
-                              headers=admin_headers).json()
-            tok = client.post("/api/v1/auth/token", data={
-                "grant_type": "client_credentials", "client_id": key["client_id"],
-                "client_secret": key["client_secret"]}).json()["access_token"]
+            key = client.post(
+                f"/api/v1/users/{user.id}/api-keys", json={}, headers=admin_headers
+            ).json()
+            tok = client.post(
+                "/api/v1/auth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": key["client_id"],
+                    "client_secret": key["client_secret"],
+                },
+            ).json()["access_token"]
             out[role] = {"Authorization": f"Bearer {tok}"}
         else:
             out[role] = login(user)
@@ -54,7 +64,10 @@ def test_role_matrix(client, tokens):
 
 def test_org_staff_only_see_their_own_organization(client, tokens, make_org):
     other = make_org(name="另一家企业", kind="enterprise", district="330281")
-    assert client.get(f"/api/v1/organizations/{other.id}", headers=tokens["trainer"]).status_code == 403
+    assert (
+        client.get(f"/api/v1/organizations/{other.id}", headers=tokens["trainer"]).status_code
+        == 403
+    )
     listed = client.get("/api/v1/organizations", headers=tokens["org_admin"]).json()
     assert [o["id"] for o in listed["items"]] == [str(tokens["org"].id)]
     everything = client.get("/api/v1/organizations", headers=tokens["admin"]).json()
@@ -62,15 +75,32 @@ def test_org_staff_only_see_their_own_organization(client, tokens, make_org):
 
 
 def test_org_admin_manages_only_own_staff(client, tokens, make_org):
-    own = client.post("/api/v1/users", headers=tokens["org_admin"], json={
-        "email": "t1@school.cn", "password": "long-enough-pw", "role": "trainer",
-        "organization_id": str(tokens["org"].id)})
+    own = client.post(
+        "/api/v1/users",
+        headers=tokens["org_admin"],
+        json={
+            "email": "t1@school.cn",
+            "password": "long-enough-pw",
+            "role": "trainer",
+            "organization_id": str(tokens["org"].id),
+        },
+    )
     assert own.status_code == 201
     other = make_org(name="别家", kind="enterprise")
-    elsewhere = client.post("/api/v1/users", headers=tokens["org_admin"], json={
-        "email": "t2@school.cn", "password": "long-enough-pw", "role": "trainer",
-        "organization_id": str(other.id)})
+    elsewhere = client.post(
+        "/api/v1/users",
+        headers=tokens["org_admin"],
+        json={
+            "email": "t2@school.cn",
+            "password": "long-enough-pw",
+            "role": "trainer",
+            "organization_id": str(other.id),
+        },
+    )
     assert elsewhere.status_code == 403
-    admin_role = client.post("/api/v1/users", headers=tokens["org_admin"], json={
-        "email": "a@school.cn", "password": "long-enough-pw", "role": "admin"})
+    admin_role = client.post(
+        "/api/v1/users",
+        headers=tokens["org_admin"],
+        json={"email": "a@school.cn", "password": "long-enough-pw", "role": "admin"},
+    )
     assert admin_role.status_code == 403

@@ -20,30 +20,78 @@ def test_help_on_every_command():
 
 
 def test_users_create_then_sign_in_and_reach_admin_route(settings, client):
-    result = runner.invoke(app, ["users", "create", "--email", "Boss@NB.gov.cn", "--password",
-                                 "a-long-password", "--role", "admin"])
+    result = runner.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "--email",
+            "Boss@NB.gov.cn",
+            "--password",
+            "a-long-password",
+            "--role",
+            "admin",
+        ],
+    )
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)
     assert created["email"] == "boss@nb.gov.cn" and created["role"] == "admin"
-    token = client.post("/api/v1/auth/token", data={"username": "boss@nb.gov.cn",
-                                                   "password": "a-long-password"})
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "boss@nb.gov.cn", "password": "a-long-password"}
+    )
     assert token.status_code == 200
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     assert client.get("/api/v1/admin/jobs", headers=headers).status_code == 200
 
 
 def test_users_create_rejects_bad_input(settings):
-    bad_role = runner.invoke(app, ["users", "create", "--email", "a@b.cn", "--password",
-                                   "a-long-password", "--role", "king"])
+    bad_role = runner.invoke(
+        app,
+        ["users", "create", "--email", "a@b.cn", "--password", "a-long-password", "--role", "king"],
+    )
     assert bad_role.exit_code == 2
-    no_org = runner.invoke(app, ["users", "create", "--email", "a@b.cn", "--password",
-                                 "a-long-password", "--role", "trainer"])
+    no_org = runner.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "--email",
+            "a@b.cn",
+            "--password",
+            "a-long-password",
+            "--role",
+            "trainer",
+        ],
+    )
     assert no_org.exit_code == 1 and "organization" in no_org.output
-    short = runner.invoke(app, ["users", "create", "--email", "a@b.cn", "--password", "short",
-                                "--role", "admin"])
+    short = runner.invoke(
+        app, ["users", "create", "--email", "a@b.cn", "--password", "short", "--role", "admin"]
+    )
     assert short.exit_code == 1
-    runner.invoke(app, ["users", "create", "--email", "a@b.cn", "--password", "a-long-password",
-                        "--role", "admin"])
-    dup = runner.invoke(app, ["users", "create", "--email", "A@b.cn", "--password",
-                              "a-long-password", "--role", "admin"])
+    runner.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "--email",
+            "a@b.cn",
+            "--password",
+            "a-long-password",
+            "--role",
+            "admin",
+        ],
+    )
+    dup = runner.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "--email",
+            "A@b.cn",
+            "--password",
+            "a-long-password",
+            "--role",
+            "admin",
+        ],
+    )
     assert dup.exit_code == 1 and "exists" in dup.output

@@ -4,8 +4,9 @@ import json
 import logging
 import uuid
 
-from service.accounts.models import Organization
 from sqlmodel import select
+
+from service.accounts.models import Organization
 
 
 def test_unknown_route_is_problem_json(client):
@@ -30,15 +31,25 @@ def test_malformed_bodies_are_4xx_and_write_nothing(client, make_user, login, se
         json.dumps({"name": "x"}).encode(),
         json.dumps({"name": "x", "kind": "castle", "district_code": "330206"}).encode(),
         json.dumps({"name": "x", "kind": "enterprise", "district_code": "33"}).encode(),
-        json.dumps({"name": "x", "kind": "enterprise", "district_code": "330206",
-                    "credit_code": "91330200MA2AAAAAA1"}).encode(),
-        json.dumps({"name": "x", "kind": "enterprise", "district_code": "330206",
-                    "surprise": 1}).encode(),
+        json.dumps(
+            {
+                "name": "x",
+                "kind": "enterprise",
+                "district_code": "330206",
+                "credit_code": "91330200MA2AAAAAA1",
+            }
+        ).encode(),
+        json.dumps(
+            {"name": "x", "kind": "enterprise", "district_code": "330206", "surprise": 1}
+        ).encode(),
         json.dumps([1, 2, 3]).encode(),
     ]
     for raw in bad_bodies:
-        r = client.post("/api/v1/organizations", content=raw,
-                        headers={**headers, "Content-Type": "application/json"})
+        r = client.post(
+            "/api/v1/organizations",
+            content=raw,
+            headers={**headers, "Content-Type": "application/json"},
+        )
         assert r.status_code == 422, raw
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["code"] == "validation-error" and r.json()["errors"]
@@ -51,13 +62,27 @@ def test_malformed_bodies_are_4xx_and_write_nothing(client, make_user, login, se
 
 def test_credit_code_is_checked(client, make_user, login):
     headers = login(make_user("admin"))
-    ok = client.post("/api/v1/organizations", headers=headers, json={
-        "name": "宁波某科技有限公司", "kind": "enterprise", "district_code": "330212",
-        "credit_code": "91330200MA2AAAAAA0"[:17] + _check("91330200MA2AAAAAA")})
+    ok = client.post(
+        "/api/v1/organizations",
+        headers=headers,
+        json={
+            "name": "宁波某科技有限公司",
+            "kind": "enterprise",
+            "district_code": "330212",
+            "credit_code": "91330200MA2AAAAAA0"[:17] + _check("91330200MA2AAAAAA"),
+        },
+    )
     assert ok.status_code == 201, ok.text
-    dup = client.post("/api/v1/organizations", headers=headers, json={
-        "name": "重复", "kind": "enterprise", "district_code": "330212",
-        "credit_code": ok.json()["credit_code"]})
+    dup = client.post(
+        "/api/v1/organizations",
+        headers=headers,
+        json={
+            "name": "重复",
+            "kind": "enterprise",
+            "district_code": "330212",
+            "credit_code": ok.json()["credit_code"],
+        },
+    )
     assert dup.status_code == 409 and dup.json()["code"] == "credit-code-taken"
 
 
@@ -128,9 +153,11 @@ def test_logs_are_json_with_request_id_and_no_personal_data(client, make_user, l
     client.get("/api/v1/organizations", headers={**headers, "X-Request-ID": "req-12345678"})
     lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "skills.access"]
     parsed = [json.loads(line) for line in lines]
-    assert any(p["request_id"] == "req-12345678" and p["route"] == "/api/v1/organizations"
-               for p in parsed)
-    record = logging.LogRecord("x", logging.INFO, __file__, 1,
-                               "id 33020319900307123X phone 13812345678", None, None)
+    assert any(
+        p["request_id"] == "req-12345678" and p["route"] == "/api/v1/organizations" for p in parsed
+    )
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "id 33020319900307123X phone 13812345678", None, None
+    )
     text = JsonFormatter().format(record)
     assert "33020319900307123X" not in text and "13812345678" not in text

@@ -38,8 +38,12 @@ def test_production_refuses_defaults_and_names_them():
     with pytest.raises(InsecureConfiguration) as info:
         settings.check_production_ready()
     message = str(info.value)
-    for name in ("SKILLS_MASTER_KEY", "SKILLS_DATABASE_URL", "SKILLS_BROKER_URL",
-                 "SKILLS_PUBLIC_BASE_URL"):
+    for name in (
+        "SKILLS_MASTER_KEY",
+        "SKILLS_DATABASE_URL",
+        "SKILLS_BROKER_URL",
+        "SKILLS_PUBLIC_BASE_URL",
+    ):
         assert name in message
     s3 = Settings(env="production", storage_backend="s3", _env_file=None)
     assert any("SKILLS_S3_SECRET_ACCESS_KEY" in p for p in s3.insecure_settings())
@@ -70,6 +74,9 @@ def test_master_key_forms():
     import base64
 
     raw = bytes(range(32))
-    assert Settings(master_key=base64.b64encode(raw).decode(), _env_file=None).master_key_bytes() == raw
+    assert (
+        Settings(master_key=base64.b64encode(raw).decode(), _env_file=None).master_key_bytes()
+        == raw
+    )
     derived = Settings(master_key="x" * 40, _env_file=None)
     assert derived.derived_key("a") != derived.derived_key("b")
