@@ -70,6 +70,6 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         routes_admin,
         routes_packages,
         routes_content,
-                                        ):
+    ):
         app.include_router(module.router)
     return app
