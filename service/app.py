@@ -11,6 +11,9 @@ from service.api import (
     routes_admin,
     routes_auth,
     routes_content,
+    routes_credentials_admin,
+    routes_credentials_public,
+    routes_credentials_verify,
     routes_health,
     routes_orgs,
     routes_packages,
@@ -41,6 +44,9 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from service.issuing.keys import ensure_key_at_startup
+
+        ensure_key_at_startup(settings)  # embedded default only; see service.issuing.keys
         relay = None
         if relay_wanted:
             from service.jobs.celery_app import celery
@@ -70,6 +76,9 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         routes_admin,
         routes_packages,
         routes_content,
+        routes_credentials_public,
+        routes_credentials_verify,
+        routes_credentials_admin,
     ):
         app.include_router(module.router)
     return app

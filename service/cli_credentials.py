@@ -25,7 +25,7 @@ def _credentials_group() -> None:
 
 @keys_app.callback()
 def _keys_group() -> None:
-    """Signing keys: create, rotate."""
+    """Signing keys: create, rotate, compromise, list."""
 
 
 def _read_input(value: str) -> str | bytes:
@@ -40,7 +40,7 @@ def _read_input(value: str) -> str | bytes:
 
 
 def _default_issuer(settings) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/issuers/city"
+    return settings.issuer_id()
 
 
 @credentials_app.command("verify")
@@ -81,6 +81,7 @@ def verify_command(
             host = urlsplit(settings.public_base_url).hostname or ""
             if settings.env != "production" and host in ("127.0.0.1", "localhost"):
                 allow_http.add(host)
+            allow_http.update(settings.trusted_http_hosts)
         except ImportError:
             pass
         if not offline:
@@ -97,17 +98,31 @@ def verify_command(
     raise typer.Exit(0 if report.valid else 1)
 
 
+def _key_line(row) -> dict:
+    """Public facts about a key (never private material)."""
+    return {
+        "kid": row.kid,
+        "alg": row.alg,
+        "issuer": row.issuer_id,
+        "status": row.status,
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+        "retired_at": row.retired_at.isoformat() if row.retired_at else None,
+        "compromised_at": row.compromised_at.isoformat() if row.compromised_at else None,
+    }
+
+
 @keys_app.command("create")
 def create_command(
-    alg: str = typer.Option("ES256", help="ES256 (default) or RS256"),
-    issuer: str = typer.Option("", help="Issuer Profile id (default: the city issuer)"),
+    alg: str = typer.Option("", help="ES256 or RS256 (default: SKILLS_CREDENTIAL_ALG)"),
+    issuer: str = typer.Option("", help="Issuer Profile id (default: the configured issuer)"),
 ) -> None:
+    """Make a new active signing key (other active keys stay active: use rotate to replace)."""
     from credentials.keys import create_key, public_jwk
     from service.db import session_scope
     from service.settings import get_settings
 
     settings = get_settings()
-    if alg not in ("ES256", "RS256"):
+    if alg and alg not in ("ES256", "RS256"):
         raise typer.BadParameter("alg must be ES256 or RS256")
     with session_scope() as session:
         row = create_key(
@@ -115,7 +130,7 @@ def create_command(
             master_key=settings.master_key_bytes(),
             public_base_url=settings.public_base_url,
             issuer_id=issuer or _default_issuer(settings),
-            alg=alg,
+            alg=alg or settings.credential_alg,
         )
         typer.echo(json.dumps(public_jwk(row), indent=2))
 
@@ -123,8 +138,9 @@ def create_command(
 @keys_app.command("rotate")
 def rotate_command(
     alg: str = typer.Option("", help="ES256 or RS256 (default: the current key's)"),
-    issuer: str = typer.Option("", help="Issuer Profile id (default: the city issuer)"),
+    issuer: str = typer.Option("", help="Issuer Profile id (default: the configured issuer)"),
 ) -> None:
+    """New active key; the previous ones are retired but stay published for verification."""
     from credentials.keys import public_jwk, rotate_key
     from service.db import session_scope
     from service.settings import get_settings
@@ -141,3 +157,46 @@ def rotate_command(
             alg=alg or None,
         )
         typer.echo(json.dumps(public_jwk(row), indent=2))
+
+
+@keys_app.command("compromise")
+def compromise_command(
+    kid: str = typer.Argument(..., help="The key's kid URL or its uuid"),
+    reason: str = typer.Option(..., "--reason", help="Why (kept with the key, max 500 chars)"),
+) -> None:
+    """Withdraw a key: it leaves the JWKS, its kid URL answers 410, its credentials fail."""
+    from credentials.keys import SigningKeyLookupError, key_document, mark_compromised
+    from service.db import session_scope
+    from service.issuing.keys import active_count
+
+    if not reason.strip():
+        raise typer.BadParameter("--reason must not be blank")
+    with session_scope() as session:
+        try:
+            jwk, _status = key_document(session, kid)
+        except SigningKeyLookupError:
+            typer.echo(json.dumps({"error": "unknown_key", "kid": kid}), err=True)
+            raise typer.Exit(2) from None
+        row = mark_compromised(session, jwk["kid"], reason.strip())
+        remaining = active_count(session, row.issuer_id)
+        out = _key_line(row)
+    typer.echo(json.dumps(out, indent=2))
+    if remaining == 0:
+        typer.echo(
+            "warning: the issuer has no active key left; issuance and status lists stop until "
+            "you run `skills keys create`",
+            err=True,
+        )
+
+
+@keys_app.command("list")
+def list_command(
+    issuer: str = typer.Option("", help="Only this issuer's keys (default: all)"),
+) -> None:
+    """Every key with its public facts and status (active, retired, compromised)."""
+    from service.db import session_scope
+    from service.issuing.keys import list_keys
+
+    with session_scope() as session:
+        rows = [_key_line(row) for row in list_keys(session, issuer or None)]
+    typer.echo(json.dumps(rows, indent=2))

@@ -1,0 +1,278 @@
+"""Issue, revoke, suspend and unsuspend credentials: the glue between callers and credentials/.
+
+Callers: the admin routes, the bulk route and the training-completion job handler. Everything
+here adds to the caller's session and never commits, so the credential, its status indexes, the
+audit rows and (for the job) the job's own ``done`` mark commit together.
+
+Idempotency (DESIGN.md Credentials): one credential per (enrollment_ref, achievement). The
+``enrollment_ref`` is ``enrollment:<uuid>`` for completed enrollments and the admin's ``basis``
+(for example ``rpl:<case>``) for direct issuance. Asking again with the same reference returns the
+first credential; the same reference for a *different learner* is refused, never silently
+answered with someone else's credential.
+
+The national ID number only feeds the salted hash in the credential (OB 3.0 IdentityObject): it
+is validated, hashed and dropped; no exception message, log record or return value carries it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, select
+
+from credentials import issuance
+from credentials.keys import NoActiveKey
+from credentials.models import Credential
+from credentials.timefmt import as_utc, utcnow, whole_seconds
+from service.issuing import config
+from service.settings import Settings
+from service.training.hours_rules import minutes_to_xueshi
+from service.training.idnumber import InvalidIdNumber, validate_id_number
+
+BASIS_PATTERN = r"^[a-z][a-z0-9_-]{1,30}:[A-Za-z0-9._:/-]{1,160}$"
+_BASIS = re.compile(BASIS_PATTERN)
+
+STATE_ACTIVE = "active"
+STATE_SUSPENDED = "suspended"
+STATE_REVOKED = "revoked"
+STATE_EXPIRED = "expired"
+
+
+class IssuingError(Exception):
+    """A refusal with a stable code; the message is safe to show (no personal data)."""
+
+    status = 422
+
+    def __init__(self, code: str, message: str, **extra: Any):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+class IssuerKeyMissing(IssuingError):
+    status = 503
+
+
+class StateConflict(IssuingError):
+    status = 409
+
+
+@dataclass(frozen=True)
+class IssueOutcome:
+    credential: Credential
+    created: bool
+
+
+def enrollment_ref_for(enrollment_id: uuid.UUID | str) -> str:
+    return f"enrollment:{uuid.UUID(str(enrollment_id))}"
+
+
+def _checked_id_number(id_number: str | None) -> str | None:
+    if id_number is None:
+        return None
+    try:
+        return validate_id_number(id_number)
+    except InvalidIdNumber as exc:
+        # exc.message is written to be safe: it never repeats the number.
+        raise IssuingError("invalid-id-number", exc.message, reason=exc.code) from None
+
+
+def issue(
+    session: Session,
+    settings: Settings,
+    *,
+    learner_uuid: uuid.UUID,
+    id_number: str | None,
+    occupation_code: str,
+    level: int,
+    hours: Decimal | int | float,
+    score: Decimal | int | float | None,
+    enrollment_ref: str,
+) -> IssueOutcome:
+    """Mint (or find) the credential for ``enrollment_ref`` and this skill and level.
+
+    ``hours`` is in 学时 (1 学时 = 45 minutes). Raises IssuingError (unknown achievement,
+    invalid ID number, reference used for another learner) or IssuerKeyMissing.
+    """
+    if not _BASIS.fullmatch(enrollment_ref or ""):
+        raise IssuingError("invalid-basis", "The basis must look like 'rpl:CASE-123'.")
+    try:
+        ach = config.achievement(settings, occupation_code, level)
+    except config.UnknownAchievement:
+        raise IssuingError(
+            "unknown-achievement",
+            f"No achievement for occupation {occupation_code} at level {level}.",
+        ) from None
+    existing = issuance.find_existing(session, enrollment_ref, ach["id"])
+    if existing is not None:
+        return IssueOutcome(_same_learner(existing, learner_uuid), created=False)
+    checked_id = _checked_id_number(id_number)
+    now = whole_seconds(utcnow())
+    valid_until = (
+        now + timedelta(days=settings.credential_validity_days)
+        if settings.credential_validity_days
+        else None
+    )
+    try:
+        row = issuance.issue_credential(
+            session,
+            enrollment_ref=enrollment_ref,
+            achievement=ach,
+            learner_uuid=learner_uuid,
+            id_number=checked_id,
+            hours=hours,
+            score=score,
+            issuer_profile=config.issuer_profile(settings),
+            master_key=settings.master_key_bytes(),
+            public_base_url=settings.public_base_url,
+            now=now,
+            valid_until=valid_until,
+            with_suspension=settings.credential_suspension,
+        )
+    except NoActiveKey:
+        raise IssuerKeyMissing(
+            "issuer-key-missing",
+            "The issuer has no active signing key: an operator must run `skills keys create`.",
+        ) from None
+    # issue_credential returns a concurrent winner's row after a unique-key collision; ours
+    # carries the instant we chose (a winner in the same second is reported as issued too).
+    created = as_utc(row.issued_at) == now
+    return IssueOutcome(_same_learner(row, learner_uuid), created=created)
+
+
+def issue_for_completion(
+    session: Session,
+    settings: Settings,
+    *,
+    enrollment_id: uuid.UUID,
+    learner_uuid: uuid.UUID,
+    id_number: str | None,
+    occupation_code: str,
+    level: int,
+    minutes: int,
+    score: Decimal | int | float | None,
+) -> IssueOutcome:
+    """For the completion job: ``minutes`` from the hours ledger, converted to 学时 (rounded
+    down to 0.01, as the ledger reports them)."""
+    return issue(
+        session,
+        settings,
+        learner_uuid=learner_uuid,
+        id_number=id_number,
+        occupation_code=occupation_code,
+        level=level,
+        hours=minutes_to_xueshi(int(minutes)),
+        score=score,
+        enrollment_ref=enrollment_ref_for(enrollment_id),
+    )
+
+
+def _same_learner(row: Credential, learner_uuid: uuid.UUID) -> Credential:
+    if row.learner_uuid != uuid.UUID(str(learner_uuid)):
+        raise StateConflict(
+            "basis-used-for-another-learner",
+            "This basis already produced a credential for another learner.",
+            credential_id=row.credential_id,
+        )
+    return row
+
+
+# ---- lookups and state ------------------------------------------------------------------------
+
+
+def normalise_credential_id(value: str) -> str | None:
+    """``urn:uuid:<uuid>`` from either that or a bare uuid; None when it is neither."""
+    text = value.strip()
+    if text.lower().startswith("urn:uuid:"):
+        text = text[9:]
+    try:
+        return f"urn:uuid:{uuid.UUID(text)}"
+    except ValueError:
+        return None
+
+
+def find_credential(session: Session, value: str, *, for_update: bool = False):
+    credential_id = normalise_credential_id(value)
+    if credential_id is None:
+        return None
+    query = select(Credential).where(Credential.credential_id == credential_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def credential_state(row: Credential) -> str:
+    if row.revoked_at is not None:
+        return STATE_REVOKED
+    if row.suspended:
+        return STATE_SUSPENDED
+    if row.valid_until is not None and as_utc(row.valid_until) < utcnow():
+        return STATE_EXPIRED
+    return STATE_ACTIVE
+
+
+def change_status(
+    session: Session, row: Credential, action: str, *, reason: str, actor: str
+) -> Credential:
+    """revoke | suspend | unsuspend with a reason; StateConflict when it does not apply.
+
+    Adds the credentials package's CredentialStatusEvent; the caller adds the service audit row.
+    """
+    state = credential_state(row)
+    reason = (reason or "").strip()
+    if not reason:
+        raise IssuingError("reason-required", "A reason is required.")
+
+    def refuse(message: str, code: str = "invalid-credential-state") -> StateConflict:
+        return StateConflict(code, message, state=state)
+
+    if action == "revoke":
+        if state == STATE_REVOKED:
+            raise refuse("The credential is already revoked.")
+        return issuance.revoke(session, row, reason, actor)
+    if row.suspension_list_id is None:
+        raise refuse("This credential was issued without a suspension entry.", "no-suspension")
+    if action == "suspend":
+        if state in (STATE_REVOKED, STATE_SUSPENDED):
+            raise refuse(f"The credential is {state}: it cannot be suspended.")
+        return issuance.suspend(session, row, reason, actor)
+    if action == "unsuspend":
+        if state != STATE_SUSPENDED:
+            raise refuse(f"The credential is {state}, not suspended.")
+        return issuance.unsuspend(session, row, reason, actor)
+    raise ValueError(f"unknown action {action!r}")
+
+
+def summary(settings: Settings, row: Credential) -> dict[str, Any]:
+    """What the admin routes show (no personal data: the learner appears by subject uuid)."""
+    bare = row.credential_id.removeprefix("urn:uuid:")
+    api = f"/api/v1/credentials/{bare}"
+    return {
+        "id": row.credential_id,
+        "state": credential_state(row),
+        "achievement_id": row.achievement_id,
+        "achievement_slug": config.slug_from_achievement_id(settings, row.achievement_id),
+        "learner_subject_id": str(row.learner_uuid),
+        "basis": row.enrollment_ref,
+        "issuer_id": row.issuer_id,
+        "kid": row.kid,
+        "issued_at": row.issued_at,
+        "valid_until": row.valid_until,
+        "revoked_at": row.revoked_at,
+        "revoked_reason": row.revoked_reason,
+        "suspended_at": row.suspended_at,
+        "suspended_reason": row.suspended_reason,
+        "links": {
+            "jwt": f"{api}/credential.jwt",
+            "png": f"{api}/badge.png",
+            "svg": f"{api}/badge.svg",
+            "json": f"{api}/credential.json",
+            "verification": f"{api}/verification",
+        },
+    }

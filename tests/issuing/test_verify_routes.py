@@ -1,0 +1,123 @@
+"""Public verification: JSON token, credential id, PNG/SVG uploads, raw bodies, bad input as
+4xx problems, and other issuers' credentials behind the trusted-hosts switch."""
+
+import pytest
+
+from credentials import baking, images
+
+from ..credentials.test_foreign_issuers import _public_jwk, _vc11_token, foreign  # noqa: F401
+
+
+@pytest.fixture
+def issued(issue, token_of):
+    cred = issue()["credential"]
+    return cred, token_of(cred["id"])
+
+
+def test_verify_json_token_and_id_without_an_account(client, issued):
+    cred, token = issued
+    report = client.post("/api/v1/verify", json={"token": token})
+    assert report.status_code == 200
+    body = report.json()
+    assert body["result"] == "valid" and body["source"] == "jwt"
+    assert [c["name"] for c in body["checks"]] == [
+        "signature",
+        "key_provenance",
+        "shape",
+        "validity",
+        "status",
+    ]
+    assert body["credential"]["occupation_code"] == "6-31-01-03"
+    assert body["credential"]["issued_here"] is True
+    assert body["credential"]["hours"] == "72.5"
+    by_id = client.post("/api/v1/verify", json={"credential_id": cred["id"]}).json()
+    assert by_id["result"] == "valid"
+    bare = cred["id"].removeprefix("urn:uuid:")
+    for ident in (cred["id"], bare):
+        r = client.get(f"/api/v1/credentials/{ident}/verification")
+        assert r.status_code == 200 and r.json()["result"] == "valid"
+    assert client.get("/api/v1/credentials/nope/verification").status_code == 404
+    missing = client.get("/api/v1/credentials/00000000-0000-0000-0000-000000000000/verification")
+    assert missing.status_code == 404
+
+
+def test_verify_uploads_png_svg_and_raw(client, issued):
+    _cred, token = issued
+    png = baking.bake_png(images.default_png(), token)
+    svg = baking.bake_svg(images.default_svg("电工"), token)
+    # The declared names and types are ignored: the content decides.
+    for name, data, ctype, source in (
+        ("badge.png", png, "image/png", "png"),
+        ("badge.svg", svg.encode(), "image/svg+xml", "svg"),
+        ("x.jwt", token.encode(), "application/octet-stream", "jwt"),
+        ("misnamed.jwt", png, "text/plain", "png"),
+    ):
+        r = client.post("/api/v1/verify", files={"file": (name, data, ctype)})
+        assert r.status_code == 200, r.text
+        assert (r.json()["result"], r.json()["source"]) == ("valid", source)
+    raw = client.post("/api/v1/verify", content=png, headers={"Content-Type": "image/png"})
+    assert raw.json()["result"] == "valid"
+    tampered = token[:-6] + ("AAAAAA" if not token.endswith("AAAAAA") else "BBBBBB")
+    bad = client.post("/api/v1/verify", json={"token": tampered}).json()
+    assert bad["result"] == "invalid"
+
+
+def _problem(r, status, reason=None):
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    if reason:
+        assert r.json()["reason"] == reason
+    return r.json()
+
+
+def test_bad_input_is_a_4xx_problem(client, issued, settings):
+    _cred, token = issued
+    png = baking.bake_png(images.default_png(), token)
+    post = client.post
+    _problem(post("/api/v1/verify", json={"token": "not a jwt"}), 422, "malformed_token")
+    _problem(
+        post("/api/v1/verify", files={"file": ("a.png", images.default_png())}),
+        422,
+        "no_credential",
+    )
+    double = png[:-12] + png[-12 - (len(png) - len(images.default_png())) : -12] + png[-12:]
+    _problem(post("/api/v1/verify", files={"file": ("b.png", double)}), 422, "multiple_credentials")
+    _problem(post("/api/v1/verify", files={"file": ("c.png", png[:60])}), 422, "corrupt")
+    _problem(post("/api/v1/verify", files={"file": ("d.svg", b"<svg><g/>")}), 422, "not_an_svg")
+    _problem(
+        post("/api/v1/verify", files={"file": ("e.bin", b"\xff\xfe\x00garbage")}), 422, "corrupt"
+    )
+    _problem(post("/api/v1/verify", json={"token": token, "credential_id": "x"}), 422)
+    _problem(post("/api/v1/verify", json=["x"]), 422)
+    _problem(post("/api/v1/verify", json={"credential_id": "urn:uuid:nope"}), 422)
+    _problem(
+        post("/api/v1/verify", content=b"{", headers={"Content-Type": "application/json"}), 400
+    )
+    _problem(post("/api/v1/verify", files={"other": ("a.png", b"x")}), 422)
+    _problem(post("/api/v1/verify", data={"token": "x"}), 415)
+    _problem(post("/api/v1/verify", content=b"x", headers={"Content-Type": "text/html"}), 415)
+    _problem(
+        post(
+            "/api/v1/verify",
+            json={"credential_id": "urn:uuid:" + "0" * 8 + "-0000-0000-0000-000000000000"},
+        ),
+        404,
+    )
+    huge = b"\x89PNG\r\n\x1a\n" + b"\0" * (settings.verify_max_upload_bytes + 70 * 1024)
+    _problem(post("/api/v1/verify", files={"file": ("big.png", huge)}), 413)
+    _problem(post("/api/v1/verify", content=huge, headers={"Content-Type": "image/png"}), 413)
+
+
+def test_foreign_issuer_needs_a_public_or_trusted_host(client, settings, foreign):  # noqa: F811
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    issuer_id = f"{foreign.base}/issuers/1"
+    kid = f"{foreign.base}/keys/1"
+    foreign.serve("/keys/1", _public_jwk(private, kid, iss=issuer_id))
+    token = _vc11_token(private, kid, issuer_id)
+    blocked = client.post("/api/v1/verify", json={"token": token}).json()
+    assert blocked["result"] == "inconclusive" and blocked["reason"] == "key_unreachable"
+    settings.trusted_http_hosts = ["127.0.0.1"]
+    trusted = client.post("/api/v1/verify", json={"token": token}).json()
+    assert trusted["result"] == "valid" and trusted["credential"]["issued_here"] is False
