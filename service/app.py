@@ -17,6 +17,12 @@ from service.api import (
     routes_health,
     routes_orgs,
     routes_packages,
+    routes_training_enrollments,
+    routes_training_hours,
+    routes_training_learners,
+    routes_training_offerings,
+    routes_training_reference,
+    routes_training_xapi,
     routes_users,
 )
 from service.api.middleware import RequestContextMiddleware
@@ -79,6 +85,12 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         routes_credentials_public,
         routes_credentials_verify,
         routes_credentials_admin,
+        routes_training_enrollments,
+        routes_training_hours,
+        routes_training_learners,
+        routes_training_offerings,
+        routes_training_reference,
+        routes_training_xapi,
     ):
         app.include_router(module.router)
     return app

@@ -1,0 +1,112 @@
+"""Validation against the reference tables, and the rule parameters kept as data.
+
+Codes are checked against the seeded ``ref_*`` tables rather than the Python modules, so a data
+migration that corrects the catalogue takes effect at once.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from service.training.errors import TrainingError
+from service.training.hours_rules import DEFAULT_DAILY_CAP_MINUTES
+from service.training.occupations import level_name
+from service.training.reference_models import (
+    RefCluster,
+    RefDistrict,
+    RefLearnerGroup,
+    RefOccupation,
+    RefOccupationLevel,
+    RefTrainingPolicy,
+)
+from service.training.subsidy import SubsidyRules
+
+POLICY_ID = "current"
+
+
+def check_district(session: Session, code: str, field: str = "district_code") -> None:
+    """A Ningbo county-level division (the city code itself is not a district)."""
+    row = session.get(RefDistrict, code)
+    if row is None or row.kind == "city":
+        raise TrainingError(
+            422,
+            "unknown-district",
+            f"{field} must be the code of one of Ningbo's districts, counties or county-level "
+            "cities (see GET /api/v1/reference/districts).",
+            field=field,
+        )
+
+
+def check_groups(session: Session, groups: list[str]) -> list[str]:
+    """Known group codes, de-duplicated in the order given."""
+    known = set(session.exec(select(RefLearnerGroup.code)).all())
+    unknown = sorted({g for g in groups if g not in known})
+    if unknown:
+        raise TrainingError(
+            422,
+            "unknown-group",
+            f"Unknown learner group(s): {', '.join(unknown)} (see GET /api/v1/reference/groups).",
+            field="groups",
+        )
+    return list(dict.fromkeys(groups))
+
+
+def check_occupation_level(session: Session, code: str, level: int) -> RefOccupation:
+    occupation = session.get(RefOccupation, code)
+    if occupation is None:
+        raise TrainingError(
+            422,
+            "unknown-occupation",
+            f"Occupation {code} is not in the catalogue (see GET /api/v1/reference/occupations).",
+            field="occupation_code",
+        )
+    if session.get(RefOccupationLevel, (code, level)) is None:
+        allowed = sorted(
+            session.exec(
+                select(RefOccupationLevel.level).where(RefOccupationLevel.occupation_code == code)
+            ).all(),
+            reverse=True,
+        )
+        raise TrainingError(
+            422,
+            "level-not-offered",
+            f"Occupation {code} ({occupation.name}) is not certified at level {level}"
+            f"{_level_label(level)}; allowed levels: {', '.join(map(str, allowed))}.",
+            field="level",
+        )
+    return occupation
+
+
+def _level_label(level: int) -> str:
+    try:
+        return f" ({level_name(level)})"
+    except ValueError:
+        return ""
+
+
+def check_cluster(session: Session, version: str | None, code: str | None) -> None:
+    if version is None and code is None:
+        return
+    if not version or not code or session.get(RefCluster, (version, code)) is None:
+        raise TrainingError(
+            422,
+            "unknown-cluster",
+            "cluster_version and cluster_code must name a cluster of a known edition of the "
+            "'361' list (see GET /api/v1/reference/clusters).",
+            field="cluster_code",
+        )
+
+
+def load_policy(session: Session) -> RefTrainingPolicy:
+    """The current rule parameters; the city's defaults when the row is missing."""
+    return session.get(RefTrainingPolicy, POLICY_ID) or RefTrainingPolicy(
+        id=POLICY_ID, daily_cap_minutes=DEFAULT_DAILY_CAP_MINUTES
+    )
+
+
+def subsidy_rules(policy: RefTrainingPolicy) -> SubsidyRules:
+    return SubsidyRules(
+        max_per_year=policy.max_subsidised_per_year,
+        one_per_occupation_level=policy.one_per_occupation_level,
+        no_lower_level_after_higher=policy.no_lower_level_after_higher,
+    )

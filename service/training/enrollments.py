@@ -1,0 +1,216 @@
+"""Enrollments: create with capacity and subsidy rules, withdraw, record assessments.
+
+Capacity (no overbooking under concurrency): a seat is taken by one atomic conditional
+``UPDATE offering SET seats_taken = seats_taken + 1 WHERE id = :id AND seats_taken < capacity``.
+On PostgreSQL concurrent updaters of the row queue on its lock and re-check the condition; the
+CHECK constraint ``seats_taken <= capacity`` backs it up. Withdrawal gives the seat back;
+completed and failed enrollments keep theirs.
+
+Subsidy (issue 4, item 4; rules in :mod:`.subsidy`, parameters in ``ref_training_policy``): the
+history is the learner's earlier enrollments whose subsidy was granted. The learner's row is
+locked first, so two concurrent subsidised enrollments of one person are decided one after the
+other. The candidate year is the Asia/Shanghai calendar year in which the offering *starts*
+(funding follows the year the training is delivered). A refused subsidy does not refuse the
+enrollment (the person may still attend, unsubsidised) unless the client asks
+``require_subsidy``; either way the decision and its reasons are recorded.
+
+Assessment: the score is compared with the offering's pass mark. A failing result ends the
+enrollment as ``failed`` (terminal, see :mod:`.states`: a retake is a new enrollment, and the
+subsidy rules allow a subsidised retake). A pass completes it once the hours are there too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from service.accounts.audit import record_audit
+from service.api.deps import Principal
+from service.timeutil import CITY_TZ
+from service.training.catalog import load_policy, subsidy_rules
+from service.training.completion import complete_if_due
+from service.training.errors import TrainingError
+from service.training.models import Enrollment, Learner, Offering
+from service.training.progress import ensure_started, lock_enrollment, lock_learner, move
+from service.training.reference_data import FundingKind
+from service.training.states import EnrollmentState
+from service.training.subsidy import PriorSubsidy, SubsidyCandidate, SubsidyDecision, decide
+
+
+class AlreadyEnrolled(Exception):  # noqa: N818 - a signal, not a failure
+    def __init__(self, enrollment: Enrollment) -> None:
+        self.enrollment = enrollment
+
+
+def find(session: Session, learner_id: uuid.UUID, offering_id: uuid.UUID) -> Enrollment | None:
+    return session.exec(
+        select(Enrollment).where(
+            Enrollment.learner_id == learner_id, Enrollment.offering_id == offering_id
+        )
+    ).first()
+
+
+def subsidy_history(session: Session, learner_id: uuid.UUID) -> list[PriorSubsidy]:
+    rows = session.exec(
+        select(Enrollment, Offering).where(
+            Enrollment.learner_id == learner_id,
+            Enrollment.subsidised.is_(True),
+            Enrollment.offering_id == Offering.id,
+        )
+    ).all()
+    return [
+        PriorSubsidy(off.occupation_code, off.level, enr.subsidy_year, EnrollmentState(enr.state))
+        for enr, off in rows
+    ]
+
+
+def decide_subsidy(session: Session, learner_id: uuid.UUID, offering: Offering) -> SubsidyDecision:
+    candidate = SubsidyCandidate(offering.occupation_code, offering.level, offering.starts_on.year)
+    rules = subsidy_rules(load_policy(session))
+    return decide(rules, candidate, subsidy_history(session, learner_id))
+
+
+def enroll(
+    session: Session,
+    principal: Principal,
+    learner: Learner,
+    offering: Offering,
+    *,
+    require_subsidy: bool,
+    now: datetime,
+) -> Enrollment:
+    """Create the enrollment (flushed, not committed) or raise :class:`AlreadyEnrolled`."""
+    lock_learner(session, learner.id)
+    existing = find(session, learner.id, offering.id)
+    if existing is not None:
+        raise AlreadyEnrolled(existing)
+    if offering.ends_on < now.astimezone(CITY_TZ).date():
+        raise TrainingError(409, "offering-ended", "This offering has ended.")
+
+    decision = None
+    if offering.funding == FundingKind.SUBSIDISED:
+        decision = decide_subsidy(session, learner.id, offering)
+        if require_subsidy and not decision.granted:
+            raise TrainingError(
+                409,
+                "subsidy-refused",
+                "The subsidy rules refuse this enrollment: "
+                + "; ".join(r.message for r in decision.reasons)
+                + ".",
+                reasons=[r.as_dict() for r in decision.reasons],
+            )
+
+    savepoint = session.begin_nested()
+    try:
+        taken = session.execute(
+            update(Offering)
+            .where(Offering.id == offering.id, Offering.seats_taken < Offering.capacity)
+            .values(seats_taken=Offering.seats_taken + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:
+            savepoint.rollback()
+            raise TrainingError(409, "offering-full", "This offering has no free seats.")
+        enrollment = Enrollment(
+            learner_id=learner.id,
+            offering_id=offering.id,
+            subsidy_requested=decision is not None,
+            subsidised=bool(decision and decision.granted),
+            subsidy_year=offering.starts_on.year if decision is not None else None,
+            subsidy_decision=decision.as_dict() if decision is not None else None,
+            enrolled_by=principal.user_id,
+            created_at=now,
+        )
+        session.add(enrollment)
+        session.flush()
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()  # the same person enrolled concurrently: the seat is given back
+        existing = find(session, learner.id, offering.id)
+        if existing is None:
+            raise
+        raise AlreadyEnrolled(existing) from None
+    session.refresh(offering)
+    record_audit(
+        session,
+        actor=principal,
+        action="enrollment.create",
+        subject_type="enrollment",
+        subject_id=str(enrollment.id),
+        detail="subsidy=" + ("n/a" if decision is None else str(decision.granted).lower()),
+    )
+    return enrollment
+
+
+def withdraw(session: Session, principal: Principal, enrollment: Enrollment, now: datetime):
+    locked = lock_enrollment(session, enrollment.id)
+    fresh = move(session, locked, EnrollmentState.WITHDRAWN, withdrawn_at=now, updated_at=now)
+    session.execute(
+        update(Offering)
+        .where(Offering.id == fresh.offering_id, Offering.seats_taken > 0)
+        .values(seats_taken=Offering.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+    record_audit(
+        session,
+        actor=principal,
+        action="enrollment.withdraw",
+        subject_type="enrollment",
+        subject_id=str(fresh.id),
+    )
+    session.commit()
+    return fresh
+
+
+def record_assessment(
+    session: Session,
+    principal: Principal,
+    enrollment: Enrollment,
+    offering: Offering,
+    *,
+    score: float,
+    passed: bool | None,
+    now: datetime,
+) -> Enrollment:
+    verdict = score >= offering.pass_mark
+    if passed is not None and passed != verdict:
+        raise TrainingError(
+            422,
+            "assessment-inconsistent",
+            f"passed={str(passed).lower()} contradicts the score {score:g} against the pass mark "
+            f"{offering.pass_mark}.",
+            field="passed",
+        )
+    locked = ensure_started(session, lock_enrollment(session, enrollment.id), now)
+    if locked.state != EnrollmentState.IN_PROGRESS:
+        raise TrainingError(
+            409,
+            "invalid-state-transition",
+            f"The enrollment is {locked.state}; an assessment can no longer be recorded.",
+            current_state=locked.state,
+        )
+    locked.assessment_score = score
+    locked.assessment_passed = verdict
+    locked.assessment_at = now
+    locked.assessed_by = principal.user_id
+    locked.updated_at = now
+    session.add(locked)
+    session.flush()
+    if verdict:
+        complete_if_due(session, locked, now)
+    else:
+        locked = move(session, locked, EnrollmentState.FAILED, failed_at=now, updated_at=now)
+    record_audit(
+        session,
+        actor=principal,
+        action="enrollment.assessment",
+        subject_type="enrollment",
+        subject_id=str(locked.id),
+        detail=f"score={score:g},passed={str(verdict).lower()}",
+    )
+    session.commit()
+    return session.get(Enrollment, locked.id, populate_existing=True)

@@ -1,0 +1,191 @@
+"""Learners: create-or-find by national ID number, masked display, audited export.
+
+The number is validated (GB 11643, :mod:`.idnumber`) *after* request parsing, so a bad number
+yields our own 422 whose message names what is wrong and never echoes the value; it is then
+kept only as an HMAC fingerprint (dedup, lookup) and an AES-GCM ciphertext bound to the learner
+id (export), see :mod:`.pii`. Phone numbers are treated the same way.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from service.accounts.audit import record_audit
+from service.accounts.models import Organization, Role, User
+from service.api.deps import Principal
+from service.settings import get_settings
+from service.timeutil import utcnow
+from service.training.catalog import check_district, check_groups
+from service.training.errors import TrainingError
+from service.training.idnumber import InvalidPersonalNumber, validate_id_number, validate_phone
+from service.training.models import Learner
+from service.training.pii import PiiCipher, mask_id, mask_phone
+
+
+def cipher() -> PiiCipher:
+    return PiiCipher.from_master_key(get_settings().master_key_bytes())
+
+
+def _valid_id(value: str) -> str:
+    try:
+        return validate_id_number(value)
+    except InvalidPersonalNumber as exc:
+        raise TrainingError(
+            422, exc.code.replace("_", "-"), exc.message, field="id_number"
+        ) from None
+
+
+def _valid_phone(value: str) -> str:
+    try:
+        return validate_phone(value)
+    except InvalidPersonalNumber as exc:
+        raise TrainingError(422, exc.code.replace("_", "-"), exc.message, field="phone") from None
+
+
+def find_by_id_number(session: Session, id_number: str) -> Learner | None:
+    fingerprint = cipher().fingerprint(_valid_id(id_number))
+    return session.exec(select(Learner).where(Learner.id_fingerprint == fingerprint)).first()
+
+
+def _check_links(
+    session: Session, employer_id: uuid.UUID | None, user_id: uuid.UUID | None
+) -> None:
+    if employer_id is not None and session.get(Organization, employer_id) is None:
+        raise TrainingError(
+            422, "unknown-employer", "The employer organization does not exist.", field="employer"
+        )
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is None or user.role != Role.learner:
+            raise TrainingError(
+                422, "invalid-user-link", "user_id must be an account with the learner role."
+            )
+        if session.exec(select(Learner.id).where(Learner.user_id == user_id)).first():
+            raise TrainingError(
+                409, "user-already-linked", "This account is already linked to a learner."
+            )
+
+
+def create_or_find(
+    session: Session,
+    principal: Principal,
+    *,
+    id_number: str,
+    name: str,
+    district_code: str,
+    groups: list[str],
+    phone: str | None = None,
+    employer_organization_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+) -> tuple[Learner, bool]:
+    """Return ``(learner, created)``. An existing person is returned unchanged (use PATCH to
+    change attributes), so a roster import can be re-run safely. Commits on create."""
+    number = _valid_id(id_number)
+    phone_number = _valid_phone(phone) if phone else None
+    pii = cipher()
+    fingerprint = pii.fingerprint(number)
+    existing = session.exec(select(Learner).where(Learner.id_fingerprint == fingerprint)).first()
+    if existing is not None:
+        return existing, False
+    check_district(session, district_code)
+    groups = check_groups(session, groups)
+    if principal.role == Role.learner:
+        user_id = principal.user_id  # self-registration links the caller's account
+    _check_links(session, employer_organization_id, user_id)
+    learner_id = uuid.uuid4()
+    learner = Learner(
+        id=learner_id,
+        id_fingerprint=fingerprint,
+        id_encrypted=pii.encrypt(number, context=learner_id.bytes),
+        id_masked=mask_id(number),
+        name=name,
+        district_code=district_code,
+        groups=groups,
+        employer_organization_id=employer_organization_id,
+        user_id=user_id,
+    )
+    if phone_number:
+        _set_phone(learner, pii, phone_number)
+    session.add(learner)
+    record_audit(
+        session,
+        actor=principal,
+        action="learner.create",
+        subject_type="learner",
+        subject_id=str(learner_id),
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same person registered concurrently: answer with the record that won.
+        session.rollback()
+        existing = session.exec(
+            select(Learner).where(Learner.id_fingerprint == fingerprint)
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return learner, True
+
+
+def _set_phone(learner: Learner, pii: PiiCipher, phone: str) -> None:
+    learner.phone_fingerprint = pii.fingerprint(phone)
+    learner.phone_encrypted = pii.encrypt(phone, context=learner.id.bytes)
+    learner.phone_masked = mask_phone(phone)
+
+
+def update(session: Session, principal: Principal, learner: Learner, changes: dict) -> Learner:
+    """Change attributes (never the ID number: a different number is a different person)."""
+    if "district_code" in changes:
+        check_district(session, changes["district_code"])
+    if "groups" in changes:
+        changes["groups"] = check_groups(session, changes["groups"] or [])
+    if "employer_organization_id" in changes:
+        _check_links(session, changes["employer_organization_id"], None)
+    if "phone" in changes:
+        phone = changes.pop("phone")
+        if phone:
+            _set_phone(learner, cipher(), _valid_phone(phone))
+        else:
+            learner.phone_fingerprint = learner.phone_encrypted = learner.phone_masked = None
+    for field, value in changes.items():
+        setattr(learner, field, value)
+    learner.updated_at = utcnow()
+    session.add(learner)
+    record_audit(
+        session,
+        actor=principal,
+        action="learner.update",
+        subject_type="learner",
+        subject_id=str(learner.id),
+        detail=",".join(sorted(changes)),
+    )
+    session.commit()
+    return learner
+
+
+def export_pii(session: Session, principal: Principal, learner: Learner) -> dict:
+    """Full ID and phone numbers for an authorised export: admin only (checked by the router),
+    audited in the same transaction; the audit row names the fields, never the values."""
+    pii = cipher()
+    out = {
+        "learner_id": str(learner.id),
+        "name": learner.name,
+        "id_number": pii.decrypt(learner.id_encrypted, context=learner.id.bytes),
+        "phone": pii.decrypt(learner.phone_encrypted, context=learner.id.bytes)
+        if learner.phone_encrypted
+        else None,
+    }
+    record_audit(
+        session,
+        actor=principal,
+        action="learner.export_pii",
+        subject_type="learner",
+        subject_id=str(learner.id),
+        detail="fields=id_number,phone",
+    )
+    session.commit()
+    return out

@@ -1,0 +1,388 @@
+"""Writing the hours ledger: idempotent, guarded, every outcome reported (issue 4, item 5).
+
+``record_entries`` is the only writer. For one batch it
+
+1. loads the enrollments named (limited to the caller's organization when given);
+2. locks the people's learner rows (``FOR UPDATE``, in id order), so concurrent batches for one
+   person run one after the other and the daily cap and overlap guards see each other's entries;
+3. answers entries whose (source, external id) is already in the ledger: ``duplicate`` when the
+   content is the same, ``rejected`` (``external_id_conflict``) when it differs;
+4. evaluates the rest with :func:`hours_rules.evaluate_entries` against the people's existing
+   entries around the days concerned;
+5. inserts the accepted entries (the UNIQUE (source, external_id) constraint is the last line:
+   a concurrent writer that got there first turns an entry into ``duplicate``, inside a
+   savepoint), persists the rejected ones to ``hours_rejection``, starts enrollments and calls
+   :func:`completion.complete_if_due`.
+
+The caller commits. External ids are global per source: clients should use UUIDs or ids
+namespaced by their own system (e.g. ``<sheet id>/<row>``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from service.timeutil import as_utc
+from service.training.catalog import load_policy
+from service.training.completion import complete_if_due
+from service.training.hours_rules import (
+    EnrollmentFacts,
+    ExistingEntry,
+    GuardContext,
+    HoursCandidate,
+    HoursSource,
+    OfferingWindow,
+    PersonHistory,
+    evaluate_entries,
+    minutes_to_xueshi,
+)
+from service.training.models import Enrollment, HoursEntry, HoursRejection, Learner, Offering
+from service.training.reasons import Reason
+from service.training.reference_data import CHINA_TZ, OfferingMode
+from service.training.states import EnrollmentState, transition
+
+EXTERNAL_ID_CONFLICT = "external_id_conflict"
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class EntryIn:
+    enrollment_id: uuid.UUID
+    source: HoursSource
+    external_id: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    minutes: int | None = None
+    online: bool | None = None
+
+
+@dataclass(slots=True)
+class EntryResult:
+    index: int
+    external_id: str
+    source: str
+    status: str  # accepted | duplicate | rejected
+    minutes: int | None = None
+    entry_id: uuid.UUID | None = None
+    reasons: list[dict] = field(default_factory=list)
+
+
+def _in_utc(e: EntryIn) -> EntryIn:
+    """Store instants in UTC: SQLite keeps the wall time and drops the offset."""
+
+    def utc(moment: datetime | None) -> datetime | None:
+        if moment is None or moment.utcoffset() is None:
+            return moment  # naive times are reported by the guards as invalid
+        return moment.astimezone(UTC)
+
+    return replace(e, started_at=utc(e.started_at), ended_at=utc(e.ended_at))
+
+
+def _effective_minutes(e: EntryIn) -> int | None:
+    if e.minutes is not None:
+        return e.minutes
+    if e.ended_at is not None:
+        return int((e.ended_at - e.started_at).total_seconds() // 60)
+    return None
+
+
+def _same_content(e: EntryIn, row: HoursEntry) -> bool:
+    ended = as_utc(row.ended_at) if row.ended_at else None
+    return (
+        row.enrollment_id == e.enrollment_id
+        and as_utc(row.started_at) == e.started_at
+        and ended == e.ended_at
+        and row.minutes == _effective_minutes(e)
+    )
+
+
+def _existing_by_key(session: Session, entries: Sequence[EntryIn]) -> dict:
+    keys_by_source: dict[str, set[str]] = defaultdict(set)
+    for e in entries:
+        keys_by_source[str(e.source)].add(e.external_id)
+    clauses = [
+        and_(HoursEntry.source == source, HoursEntry.external_id.in_(sorted(ids)))
+        for source, ids in keys_by_source.items()
+    ]
+    if not clauses:
+        return {}
+    rows = session.exec(select(HoursEntry).where(or_(*clauses))).all()
+    return {(row.source, row.external_id): row for row in rows}
+
+
+def _person_histories(session: Session, learner_ids, candidates) -> dict[str, PersonHistory]:
+    starts = [c.started_at for c in candidates if c.started_at is not None]
+    if not starts or not learner_ids:
+        return {}
+    day0 = min(starts).astimezone(CHINA_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+    day1 = max(c.ended_at or c.started_at for c in candidates if c.started_at is not None)
+    rows = session.exec(
+        select(
+            HoursEntry.learner_id, HoursEntry.started_at, HoursEntry.ended_at, HoursEntry.minutes
+        ).where(
+            HoursEntry.learner_id.in_(learner_ids),
+            HoursEntry.started_at >= day0 - timedelta(days=1),
+            HoursEntry.started_at < day1 + timedelta(days=1),
+        )
+    ).all()
+    entries: dict[str, list[ExistingEntry]] = defaultdict(list)
+    for learner_id, started, ended, minutes in rows:
+        entries[str(learner_id)].append(
+            ExistingEntry(as_utc(started), minutes, as_utc(ended) if ended else None)
+        )
+    return {key: PersonHistory.from_entries(items) for key, items in entries.items()}
+
+
+def _online_minutes(session: Session, enrollment_ids) -> dict[uuid.UUID, int]:
+    rows = session.exec(
+        select(HoursEntry.enrollment_id, func.sum(HoursEntry.minutes))
+        .where(HoursEntry.enrollment_id.in_(enrollment_ids), HoursEntry.online.is_(True))
+        .group_by(HoursEntry.enrollment_id)
+    ).all()
+    return {eid: int(total or 0) for eid, total in rows}
+
+
+def _facts(enrollment: Enrollment, offering: Offering, online: int) -> EnrollmentFacts:
+    window = OfferingWindow(
+        mode=OfferingMode(offering.mode),
+        starts_on=offering.starts_on,
+        ends_on=offering.ends_on,
+        required_minutes=offering.required_minutes,
+        online_share_cap=Decimal(offering.online_share_percent) / 100,
+    )
+    return EnrollmentFacts(
+        str(enrollment.id),
+        str(enrollment.learner_id),
+        EnrollmentState(enrollment.state),
+        window,
+        online,
+    )
+
+
+def record_entries(
+    session: Session,
+    entries: Sequence[EntryIn],
+    *,
+    recorded_by: uuid.UUID | None,
+    organization_id: uuid.UUID | None = None,
+    now: datetime,
+) -> list[EntryResult]:
+    """Write a batch; ``organization_id`` limits it to that organization's offerings."""
+    entries = [_in_utc(e) for e in entries]
+    results = [
+        EntryResult(i, e.external_id, str(e.source), "pending") for i, e in enumerate(entries)
+    ]
+    ids = {e.enrollment_id for e in entries}
+    stmt = select(Enrollment, Offering).where(
+        Enrollment.id.in_(ids), Enrollment.offering_id == Offering.id
+    )
+    if organization_id is not None:
+        stmt = stmt.where(Offering.organization_id == organization_id)
+    pairs = {enr.id: (enr, off) for enr, off in session.exec(stmt).all()}
+    learner_ids = sorted({enr.learner_id for enr, _ in pairs.values()})
+    if learner_ids:  # serialise concurrent batches per person (see module docstring)
+        session.exec(
+            select(Learner.id)
+            .where(Learner.id.in_(learner_ids))
+            .order_by(Learner.id)
+            .with_for_update()
+        ).all()
+        for enr, _ in pairs.values():
+            session.refresh(enr)
+
+    existing = _existing_by_key(session, entries)
+    fresh: list[tuple[int, EntryIn, HoursCandidate]] = []
+    for i, e in enumerate(entries):
+        row = existing.get((str(e.source), e.external_id))
+        if row is not None:
+            _answer_existing(results[i], e, row)
+            continue
+        enr = pairs.get(e.enrollment_id)
+        person = str(enr[0].learner_id) if enr else f"unknown:{e.enrollment_id}"
+        fresh.append(
+            (
+                i,
+                e,
+                HoursCandidate(
+                    e.external_id,
+                    e.source,
+                    person,
+                    str(e.enrollment_id),
+                    e.started_at,
+                    e.ended_at,
+                    e.minutes,
+                    e.online,
+                ),
+            )
+        )
+
+    candidates = [c for _, _, c in fresh]
+    online = _online_minutes(session, list(pairs))
+    context = GuardContext(
+        persons=_person_histories(session, learner_ids, candidates),
+        enrollments={
+            str(eid): _facts(enr, off, online.get(eid, 0)) for eid, (enr, off) in pairs.items()
+        },
+        daily_cap_minutes=load_policy(session).daily_cap_minutes,
+    )
+    outcomes = evaluate_entries(candidates, context)
+
+    accepted: list[tuple[HoursEntry, EntryIn, EntryResult]] = []
+    for (i, e, cand), outcome in zip(fresh, outcomes, strict=True):
+        result = results[i]
+        result.minutes = outcome.minutes
+        if outcome.status == "accepted":
+            entry = HoursEntry(
+                enrollment_id=e.enrollment_id,
+                learner_id=pairs[e.enrollment_id][0].learner_id,
+                source=str(e.source),
+                external_id=e.external_id,
+                started_at=e.started_at,
+                ended_at=e.ended_at,
+                minutes=outcome.minutes,
+                online=cand.is_online,
+                recorded_by=recorded_by,
+                created_at=now,
+            )
+            accepted.append((entry, e, result))
+        elif outcome.status == "duplicate":
+            result.status = "duplicate"
+        else:
+            result.status = "rejected"
+            result.reasons = [r.as_dict() for r in outcome.reasons]
+    _insert_all(session, accepted)
+    _persist_rejections(session, entries, results, pairs, recorded_by, now)
+
+    touched = sorted({e.enrollment_id for _, e, r in accepted if r.status == "accepted"})
+    start_enrolled(session, touched, now)
+    spent = minutes_by_enrollment(session, touched)
+    for eid in touched:  # cheap pre-check; complete_if_due decides under the row lock
+        if spent.get(eid, {}).get("minutes", 0) >= pairs[eid][1].required_minutes:
+            complete_if_due(session, pairs[eid][0], now)
+    return results
+
+
+def start_enrolled(session: Session, enrollment_ids, now: datetime) -> None:
+    """``enrolled -> in_progress`` for every listed enrollment still enrolled, in one UPDATE
+    (the first hours move an enrollment on, see :mod:`.states`)."""
+    if not enrollment_ids:
+        return
+    target = transition(EnrollmentState.ENROLLED, EnrollmentState.IN_PROGRESS)
+    session.execute(
+        update(Enrollment)
+        .where(
+            Enrollment.id.in_(list(enrollment_ids)), Enrollment.state == EnrollmentState.ENROLLED
+        )
+        .values(state=str(target), started_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _insert_all(session: Session, accepted) -> None:
+    """One multi-row INSERT in a savepoint; if a concurrent writer got some (source, external
+    id) first, fall back to one savepoint per entry to tell which."""
+    if not accepted:
+        return
+    savepoint = session.begin_nested()
+    try:
+        session.add_all([entry for entry, _, _ in accepted])
+        session.flush()
+        savepoint.commit()
+        for entry, _, result in accepted:
+            result.status, result.entry_id = "accepted", entry.id
+        return
+    except IntegrityError:
+        savepoint.rollback()
+    for entry, e, result in accepted:
+        fresh = HoursEntry.model_validate(entry.model_dump())
+        _insert(session, fresh, e, result)
+
+
+def _answer_existing(result: EntryResult, e: EntryIn, row: HoursEntry) -> None:
+    if _same_content(e, row):
+        result.status, result.minutes, result.entry_id = "duplicate", row.minutes, row.id
+    else:
+        result.status = "rejected"
+        result.reasons = [
+            Reason(
+                EXTERNAL_ID_CONFLICT,
+                "an entry with this source and external id is already recorded with different "
+                "content",
+            ).as_dict()
+        ]
+
+
+def _insert(session: Session, entry: HoursEntry, e: EntryIn, result: EntryResult) -> None:
+    savepoint = session.begin_nested()
+    try:
+        session.add(entry)
+        session.flush()
+        savepoint.commit()
+        result.status, result.entry_id = "accepted", entry.id
+    except IntegrityError:
+        # A concurrent writer recorded the same (source, external id) first.
+        savepoint.rollback()
+        row = session.exec(
+            select(HoursEntry).where(
+                HoursEntry.source == entry.source, HoursEntry.external_id == entry.external_id
+            )
+        ).one()
+        _answer_existing(result, e, row)
+
+
+def _persist_rejections(session, entries, results, pairs, recorded_by, now) -> None:
+    for e, result in zip(entries, results, strict=True):
+        if result.status != "rejected":
+            continue
+        enr = pairs.get(e.enrollment_id)
+        session.add(
+            HoursRejection(
+                enrollment_id=enr[0].id if enr else None,
+                learner_id=enr[0].learner_id if enr else None,
+                source=str(e.source),
+                external_id=e.external_id,
+                started_at=e.started_at,
+                ended_at=e.ended_at,
+                minutes=e.minutes,
+                reasons=result.reasons,
+                recorded_by=recorded_by,
+                created_at=now,
+            )
+        )
+
+
+# --- totals ----------------------------------------------------------------------------------
+
+
+def minutes_by_enrollment(session: Session, enrollment_ids) -> dict[uuid.UUID, dict[str, int]]:
+    if not enrollment_ids:
+        return {}
+    rows = session.exec(
+        select(HoursEntry.enrollment_id, HoursEntry.online, func.sum(HoursEntry.minutes))
+        .where(HoursEntry.enrollment_id.in_(list(enrollment_ids)))
+        .group_by(HoursEntry.enrollment_id, HoursEntry.online)
+    ).all()
+    out: dict[uuid.UUID, dict[str, int]] = {}
+    for eid, online, total in rows:
+        bucket = out.setdefault(eid, {"minutes": 0, "online_minutes": 0})
+        bucket["minutes"] += int(total)
+        if online:
+            bucket["online_minutes"] += int(total)
+    return out
+
+
+def totals(minutes: int, online_minutes: int = 0) -> dict:
+    return {
+        "minutes": minutes,
+        "xueshi": str(minutes_to_xueshi(minutes)),
+        "online_minutes": online_minutes,
+    }

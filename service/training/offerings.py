@@ -1,0 +1,156 @@
+"""Offerings (培训项目/班次): create, change and search, including "near me".
+
+Changing what an offering *is* (occupation, level, type, funding, mode, required minutes, pass
+mark) is refused once people are enrolled: their subsidy decisions and progress were computed
+against those values. Capacity may not drop below the seats taken.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from service.accounts.audit import record_audit
+from service.accounts.models import Organization
+from service.api.deps import Principal
+from service.timeutil import utcnow
+from service.training import geo
+from service.training.catalog import check_cluster, check_district, check_occupation_level
+from service.training.errors import TrainingError
+from service.training.models import Offering
+
+STRUCTURAL_FIELDS = frozenset(
+    {
+        "occupation_code",
+        "level",
+        "training_type",
+        "funding",
+        "mode",
+        "required_minutes",
+        "pass_mark",
+        "assessment_required",
+        "online_share_percent",
+    }
+)
+MAX_NEARBY_CANDIDATES = 5_000
+
+
+def _validate(session: Session, data: dict) -> None:
+    check_occupation_level(session, data["occupation_code"], data["level"])
+    check_district(session, data["district_code"])
+    check_cluster(session, data.get("cluster_version"), data.get("cluster_code"))
+    if data["ends_on"] < data["starts_on"]:
+        raise TrainingError(
+            422, "invalid-dates", "ends_on must not be before starts_on.", field="ends_on"
+        )
+    if (data.get("latitude") is None) != (data.get("longitude") is None):
+        raise TrainingError(
+            422, "invalid-location", "Give both latitude and longitude, or neither."
+        )
+
+
+def create(session: Session, principal: Principal, data: dict) -> Offering:
+    if session.get(Organization, data["organization_id"]) is None:
+        raise TrainingError(422, "unknown-organization", "The organization does not exist.")
+    _validate(session, data)
+    offering = Offering(**data, created_by=principal.user_id)
+    session.add(offering)
+    session.flush()
+    record_audit(
+        session,
+        actor=principal,
+        action="offering.create",
+        subject_type="offering",
+        subject_id=str(offering.id),
+    )
+    return offering
+
+
+def update(session: Session, principal: Principal, offering: Offering, changes: dict) -> Offering:
+    touched = STRUCTURAL_FIELDS & set(changes)
+    if touched and offering.seats_taken > 0:
+        raise TrainingError(
+            409,
+            "offering-has-enrollments",
+            "People are enrolled; these fields can no longer change: "
+            f"{', '.join(sorted(touched))}.",
+        )
+    if "capacity" in changes and changes["capacity"] < offering.seats_taken:
+        raise TrainingError(
+            409,
+            "capacity-below-enrolled",
+            f"{offering.seats_taken} seats are taken; capacity cannot be lower.",
+        )
+    merged = offering.model_dump() | changes
+    _validate(session, merged)
+    for field, value in changes.items():
+        setattr(offering, field, value)
+    offering.updated_at = utcnow()
+    session.add(offering)
+    record_audit(
+        session,
+        actor=principal,
+        action="offering.update",
+        subject_type="offering",
+        subject_id=str(offering.id),
+        detail=",".join(sorted(changes)),
+    )
+    session.commit()
+    return offering
+
+
+@dataclass(frozen=True)
+class OfferingFilters:
+    organization_id: uuid.UUID | None = None
+    occupation_code: str | None = None
+    level: int | None = None
+    training_type: str | None = None
+    funding: str | None = None
+    mode: str | None = None
+    district_code: str | None = None
+    cluster_version: str | None = None
+    cluster_code: str | None = None
+    open_on: date | None = None  # offerings running (not ended) on this date
+    with_seats: bool = False
+
+
+def search_statement(f: OfferingFilters):
+    stmt = select(Offering)
+    for column, value in (
+        (Offering.organization_id, f.organization_id),
+        (Offering.occupation_code, f.occupation_code),
+        (Offering.level, f.level),
+        (Offering.training_type, f.training_type),
+        (Offering.funding, f.funding),
+        (Offering.mode, f.mode),
+        (Offering.district_code, f.district_code),
+        (Offering.cluster_version, f.cluster_version),
+        (Offering.cluster_code, f.cluster_code),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if f.open_on is not None:
+        stmt = stmt.where(Offering.ends_on >= f.open_on)
+    if f.with_seats:
+        stmt = stmt.where(Offering.seats_taken < Offering.capacity)
+    return stmt
+
+
+def nearby(
+    session: Session, stmt, lat: float, lon: float, radius_m: float, limit: int, offset: int
+) -> tuple[list[tuple[Offering, float]], int]:
+    """Offerings within ``radius_m`` of a point, nearest first, with their distance in metres."""
+    min_lat, max_lat, min_lon, max_lon = geo.bounding_box(lat, lon, radius_m)
+    boxed = stmt.where(
+        Offering.latitude.between(min_lat, max_lat), Offering.longitude.between(min_lon, max_lon)
+    ).limit(MAX_NEARBY_CANDIDATES)
+    hits = []
+    for offering in session.exec(boxed).all():
+        distance = geo.haversine_m(lat, lon, offering.latitude, offering.longitude)
+        if distance <= radius_m:
+            hits.append((offering, distance))
+    hits.sort(key=lambda pair: (pair[1], str(pair[0].id)))
+    return hits[offset : offset + limit], len(hits)
