@@ -26,6 +26,9 @@ class Learner(SQLModel, table=True):
     and an AES-GCM ciphertext bound to the learner id (export); people see the masked form."""
 
     id: uuid.UUID = uuid_pk()
+    # The person's stable subject id in credentials (credentialSubject.id = urn:uuid:...):
+    # separate from the row id so no internal database id ever leaves in a credential.
+    subject_id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
     id_fingerprint: str = Field(max_length=64, unique=True)
     id_encrypted: bytes = Field(sa_type=LargeBinary, nullable=False)
     id_masked: str = Field(max_length=18)
