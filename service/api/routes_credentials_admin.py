@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query
 from sqlmodel import Session, select
 
 from credentials.issuance import find_existing
@@ -240,38 +240,19 @@ for _action in ("revoke", "suspend", "unsuspend"):
         summary=f"{_action.capitalize()} a credential (reason required, audited)",
     )
 
-_DOWNLOADS = {
-    "credential.jwt": "jwt",
-    "badge.png": "png",
-    "badge.svg": "svg",
-    "credential.json": "json",
-}
-
-
 def _download_route(kind: str):
     def download(
         credential_id: str,
         principal: Principal = AdminOnly,
         session: Session = Depends(get_session),
     ):
-        content, media_type, filename = downloads.render_download(
-            session, _load(session, credential_id), kind
-        )
-        return Response(
-            content,
-            media_type=media_type,
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return downloads.download_response(session, _load(session, credential_id), kind)
 
     download.__name__ = f"download_{kind}"
     return download
 
 
-for _name, _kind in _DOWNLOADS.items():
+for _name, _kind in downloads.FILE_NAMES.items():
     router.add_api_route(
         f"/{{credential_id}}/{_name}",
         _download_route(_kind),

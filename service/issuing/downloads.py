@@ -62,3 +62,28 @@ def render_download(
     name = str(credential.get("name") or slug)
     svg = baking.bake_svg(achievement_svg(slug, name, _subtitle(credential)), token)
     return svg.encode("utf-8"), "image/svg+xml", f"{stem}.svg"
+
+
+#: URL file name -> download kind, the same under every route that offers downloads.
+FILE_NAMES = {
+    "credential.jwt": "jwt",
+    "badge.png": "png",
+    "badge.svg": "svg",
+    "credential.json": "json",
+}
+
+
+def download_response(session: Session, credential_row: Credential, kind: str):
+    """The HTTP response for a download: an attachment, never cached by shared caches."""
+    from starlette.responses import Response
+
+    content, media_type, filename = render_download(session, credential_row, kind)
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -37,5 +37,6 @@ def get_handler(kind: str) -> Handler:
 
 def load_handlers() -> None:
     """Import the modules that register handlers (kept in one list so workers see them all)."""
+    import service.issuing.completion_job  # noqa: F401
     import service.jobs.builtin  # noqa: F401
     import service.packages.jobs  # noqa: F401

@@ -18,11 +18,35 @@ MAX_ENROLLMENTS = 1000  # a lifetime of training fits comfortably; the record is
 
 
 def credentials_for_enrollments(session: Session, enrollment_ids: list[uuid.UUID]) -> dict:
-    """Credentials per enrollment id, ``{enrollment_id: [credential summary, ...]}``.
+    """Credentials per enrollment id, ``{enrollment_id: [credential summary, ...]}``."""
+    from credentials.models import Credential
+    from service.issuing.service import credential_state, enrollment_ref_for
 
-    The hook the credentials package is wired into; it returns nothing until then.
-    """
-    return {}
+    if not enrollment_ids:
+        return {}
+    by_ref = {enrollment_ref_for(eid): eid for eid in enrollment_ids}
+    rows = session.exec(select(Credential).where(Credential.enrollment_ref.in_(list(by_ref)))).all()
+    found: dict = {}
+    for row in rows:
+        bare = row.credential_id.removeprefix("urn:uuid:")
+        found.setdefault(by_ref[row.enrollment_ref], []).append(
+            {
+                "id": row.credential_id,
+                "state": credential_state(row),
+                "achievement_id": row.achievement_id,
+                "issued_at": _iso(row.issued_at),
+                "downloads": {
+                    kind: f"/api/v1/me/credentials/{bare}/{name}"
+                    for kind, name in (
+                        ("jwt", "credential.jwt"),
+                        ("png", "badge.png"),
+                        ("svg", "badge.svg"),
+                        ("json", "credential.json"),
+                    )
+                },
+            }
+        )
+    return found
 
 
 def _iso(value):

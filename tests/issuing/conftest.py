@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from service.training.idnumber import compute_check_digit
+from tests.training.conftest import world  # noqa: F401 - the training cohort builder
 
 OCCUPATION = "6-31-01-03"  # 电工
 LEVEL = 4
