@@ -9,13 +9,15 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, select
 
+from service.accounts.audit import record_audit
 from service.accounts.models import AuditEvent
 from service.api.deps import AdminOnly, Principal
 from service.api.pagination import Page, PageParams, page_params, paginate
-from service.api.problems import not_found
+from service.api.problems import conflict, not_found
 from service.db import get_session
 from service.jobs.models import JobStatus, OutboxJob
 from service.jobs.outbox import enqueue
+from service.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -76,6 +78,38 @@ def get_job(job_id: uuid.UUID, _: Principal = AdminOnly, session: Session = Depe
     job = session.get(OutboxJob, job_id)
     if job is None:
         raise not_found("Job")
+    return job
+
+
+@router.post("/jobs/{job_id}/retry", response_model=JobOut, summary="Run a failed job again")
+def retry_job(
+    job_id: uuid.UUID, principal: Principal = AdminOnly, session: Session = Depends(get_session)
+):
+    """A failed job (for example, issuance while no signing key existed) goes back to pending
+    with fresh attempts; the relay hands it over again. Jobs in other states are left alone."""
+    job = session.get(OutboxJob, job_id)
+    if job is None:
+        raise not_found("Job")
+    if job.status != JobStatus.failed:
+        raise conflict(
+            f"Job is {job.status}; only failed jobs can be retried.",
+            "invalid-job-state",
+            current_status=job.status,
+        )
+    job.status = JobStatus.pending
+    job.run_attempts = 0
+    job.publish_attempts = 0
+    job.available_at = utcnow()
+    session.add(job)
+    record_audit(
+        session,
+        actor=principal,
+        action="job.retry",
+        subject_type="job",
+        subject_id=str(job.id),
+        detail=job.kind,
+    )
+    session.commit()
     return job
 
 

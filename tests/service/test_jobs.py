@@ -146,3 +146,22 @@ def test_job_survives_a_broker_outage_and_runs_on_a_real_worker(settings, sessio
     finally:
         _stop(worker)
         proxy.down()
+
+
+def test_admin_retries_a_failed_job(client, session, engine, make_user, login):
+    from service.jobs.runner import MAX_RUN_ATTEMPTS, RetryLater
+
+    job = enqueue(session, "no.such.kind", {})
+    session.commit()
+    for _ in range(MAX_RUN_ATTEMPTS - 1):
+        with pytest.raises(RetryLater):
+            run_job_by_id(str(job.id), engine)
+    assert run_job_by_id(str(job.id), engine) == JobStatus.failed
+    headers = login(make_user("admin"))
+    failed = client.get("/api/v1/admin/jobs?status=failed", headers=headers).json()
+    assert [j["id"] for j in failed["items"]] == [str(job.id)]
+    retried = client.post(f"/api/v1/admin/jobs/{job.id}/retry", headers=headers)
+    assert retried.status_code == 200 and retried.json()["status"] == "pending"
+    assert retried.json()["run_attempts"] == 0
+    again = client.post(f"/api/v1/admin/jobs/{job.id}/retry", headers=headers)
+    assert again.status_code == 409 and again.json()["current_status"] == "pending"
