@@ -1,13 +1,15 @@
 """``Idempotency-Key`` for creates a client may retry.
 
 The first response for (caller, route, key) is stored in the same transaction as the create and
-replayed for a retry with the same body; the same key with a different body is a 409 (the
-behaviour of draft-ietf-httpapi-idempotency-key-header).
+replayed for a retry with the same body (compared by a keyed fingerprint, see ``_fingerprint``);
+the same key with a different body is a 409 (the behaviour of
+draft-ietf-httpapi-idempotency-key-header).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from typing import Any
@@ -19,14 +21,18 @@ from sqlmodel import Session, select
 
 from service.accounts.models import IdempotencyRecord
 from service.api.problems import Problem
+from service.settings import get_settings
 
 MAX_KEY_LENGTH = 200
+FINGERPRINT_KEY_LABEL = "idempotency-request-fingerprint"
 
 
 def _fingerprint(body: Any) -> str:
-    return hashlib.sha256(
-        json.dumps(jsonable_encoder(body), sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
+    """HMAC-SHA256 of the canonical body under a server key, never a bare hash: a body can hold
+    personal data (an ID or phone number), and a plain hash of it is reversible by enumeration."""
+    key = get_settings().derived_key(FINGERPRINT_KEY_LABEL)
+    canonical = json.dumps(jsonable_encoder(body), sort_keys=True, ensure_ascii=False).encode()
+    return hmac.new(key, canonical, hashlib.sha256).hexdigest()
 
 
 def run_idempotent(

@@ -11,6 +11,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from service.api.problems import problem_response
 from service.observability.logging import request_id_var
 from service.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -25,16 +26,26 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         token = request_id_var.set(rid)
         start = time.perf_counter()
         try:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception:
+                # Answered here, inside the request context, so the 500 and its log line carry
+                # the request id like every other response.
+                log.exception("unhandled error", extra={"route": _template(request)})
+                response = problem_response(500, "internal-error", "An unexpected error occurred.")
             _finish(request, response, rid, time.perf_counter() - start)
         finally:
             request_id_var.reset(token)
         return response
 
 
+def _template(request: Request) -> str:
+    return getattr(request.scope.get("route"), "path", "unmatched")
+
+
 def _finish(request: Request, response: Response, rid: str, elapsed: float) -> None:
     # Route template, never the concrete path: ids in paths stay out of logs and metric labels.
-    template = getattr(request.scope.get("route"), "path", "unmatched")
+    template = _template(request)
     HTTP_REQUESTS.labels(request.method, template, str(response.status_code)).inc()
     HTTP_LATENCY.labels(request.method, template).observe(elapsed)
     response.headers["X-Request-ID"] = rid

@@ -13,9 +13,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.observability.logging import request_id_var
+from service.observability.logging import request_id_var, scrub
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("skills.http")
@@ -71,7 +72,9 @@ def problem_response(
         "type": f"urn:skills:problem:{code}",
         "title": title or code.replace("-", " ").replace("_", " ").capitalize(),
         "status": status,
-        "detail": detail,
+        # Messages are written not to carry personal data; some name a client's own key (an
+        # unexpected property), so they are scrubbed like log lines as a second line of defence.
+        "detail": scrub(detail),
         "code": code,
         **extra,
     }
@@ -84,7 +87,8 @@ def problem_response(
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())]
+        # loc can hold the client's own keys (an unexpected field, a map key): scrub those too.
+        loc = [scrub(str(p)) for p in err.get("loc", ())]
         errors.append(
             {
                 "field": ".".join(loc),
@@ -93,6 +97,35 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             }
         )
     return errors
+
+
+# Constraint violations: PostgreSQL SQLSTATE, SQLite message prefix, and the answer.
+_CONSTRAINTS = (
+    ("23503", "FOREIGN KEY", 422, "invalid-reference", "It refers to a missing record."),
+    ("23505", "UNIQUE", 409, "conflict", "It conflicts with a record that already exists."),
+    ("23502", "NOT NULL", 422, "missing-value", "A required value is missing."),
+    ("23514", "CHECK", 422, "constraint-violation", "A value is outside what is allowed."),
+)  # fmt: skip
+
+
+def database_refusal(exc: IntegrityError | DataError) -> tuple[int, str, str]:
+    """``(status, code, detail)`` for a write the database refused because of the request.
+
+    The safety net for a constraint a route did not check first (a route should say more
+    precisely what is wrong). Only the driver's SQLSTATE or SQLite's message prefix is read:
+    the exception text carries SQL parameters, which may be personal data, and never leaves.
+    """
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    message = str(orig or "")
+    if isinstance(exc, IntegrityError):
+        for state, sqlite_prefix, status, code, detail in _CONSTRAINTS:
+            if sqlstate == state or message.startswith(sqlite_prefix):
+                return status, code, f"The request cannot be stored. {detail}"
+        return 409, "conflict", "The request conflicts with the stored data."
+    if "NUL (0x00)" in message:  # psycopg refuses these before PostgreSQL sees them
+        return 422, "invalid-value", "Text must not contain NUL (0x00) characters."
+    return 422, "invalid-value", "A value cannot be stored (too long, out of range or malformed)."
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -117,6 +150,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such resource."
         return problem_response(exc.status_code, code, detail, headers=exc.headers)
+
+    @app.exception_handler(IntegrityError)
+    @app.exception_handler(DataError)
+    async def _database_refusal(_req: Request, exc: IntegrityError | DataError):
+        # The request's session is closed (rolled back) by its dependency; nothing was written.
+        status, code, detail = database_refusal(exc)
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        log.warning("database refused the request", extra={"problem": code, "sqlstate": sqlstate})
+        return problem_response(status, code, detail)
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception):

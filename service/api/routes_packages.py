@@ -17,7 +17,7 @@ from content.models import Package, PackageVersion, VersionStatus
 from content.versions import LifecycleError, change_status, find_by_sha, latest_published
 from content.versions import new_version as add_version
 from service.accounts.audit import record_audit
-from service.accounts.models import Role
+from service.accounts.models import Organization, Role
 from service.api.deps import (
     Principal,
     StaffOrAdmin,
@@ -82,6 +82,8 @@ def create_package(
                 "organization that owns the package (organization_id).",
             )
         org_id = body.organization_id
+        if session.get(Organization, org_id) is None:
+            raise Problem(422, "organization-not-found", "The organization does not exist.")
     else:
         org_id = principal.org_id
         ensure_org_access(principal, body.organization_id or org_id)

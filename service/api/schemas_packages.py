@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.api.patching import refuse_nulls
 from service.training.occupations import get_occupation
 from service.training.reference_data import get_cluster
 
@@ -49,6 +50,8 @@ class PackagePatch(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=4000)
     tags: list[str] | None = Field(default=None, max_length=30)
+
+    _no_nulls = refuse_nulls("title", "description", "tags")  # null tags were stored, then 500s
 
 
 class ReasonOut(BaseModel):

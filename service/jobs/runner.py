@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from service.db import get_engine, is_postgres
 from service.jobs.handlers import get_handler
 from service.jobs.models import JobStatus, OutboxJob
+from service.observability.logging import scrub
 from service.timeutil import utcnow
 
 log = logging.getLogger("skills.jobs")
@@ -72,7 +73,8 @@ def _record_failure(engine, jid: uuid.UUID, error: Exception) -> str:
         if job is None:
             return "missing"
         job.run_attempts += 1
-        job.last_error = f"{type(error).__name__}: {error}"[:2000]
+        # Shown to operators (admin jobs API): scrubbed like a log line.
+        job.last_error = scrub(f"{type(error).__name__}: {error}")[:2000]
         permanent = isinstance(error, JobFailed) or job.run_attempts >= MAX_RUN_ATTEMPTS
         job.status = JobStatus.failed if permanent else JobStatus.sent
         session.add(job)

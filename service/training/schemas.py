@@ -13,10 +13,14 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from service.api.patching import refuse_nulls
 from service.training.hours_rules import HoursSource
 from service.training.reference_data import FundingKind, LearnerGroup, OfferingMode, TrainingType
 
 DistrictCode = Field(pattern=r"^\d{6}$")
+# External ids make writes idempotent and are compared byte for byte: no control characters
+# (PostgreSQL cannot store NUL at all, so SQLite and PostgreSQL would otherwise disagree).
+NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]+$"
 
 
 class LearnerIn(BaseModel):
@@ -37,6 +41,8 @@ class LearnerPatch(BaseModel):
     district_code: str | None = Field(default=None, pattern=r"^\d{6}$")
     groups: list[LearnerGroup] | None = Field(default=None, max_length=8)
     employer_organization_id: uuid.UUID | None = None
+
+    _no_nulls = refuse_nulls("name", "district_code")
 
 
 class LearnerOut(BaseModel):
@@ -101,6 +107,12 @@ class OfferingPatch(BaseModel):
     longitude: float | None = Field(default=None, ge=-180, le=180)
     cluster_version: str | None = Field(default=None, max_length=10)
     cluster_code: str | None = Field(default=None, max_length=60)
+
+    _no_nulls = refuse_nulls(
+        "title", "occupation_code", "level", "training_type", "funding", "mode", "package_ids",
+        "required_minutes", "online_share_percent", "pass_mark", "assessment_required",
+        "capacity", "starts_on", "ends_on", "district_code", "address",
+    )  # fmt: skip
 
 
 class OfferingOut(BaseModel):
@@ -176,7 +188,7 @@ class HoursEntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enrollment_id: uuid.UUID
     source: Literal[HoursSource.CLASSROOM, HoursSource.IMPORT, HoursSource.ONLINE_SESSION]
-    external_id: str = Field(min_length=1, max_length=200)
+    external_id: str = Field(min_length=1, max_length=200, pattern=NO_CONTROL_CHARS)
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
     minutes: int | None = Field(default=None, ge=-100_000, le=100_000)

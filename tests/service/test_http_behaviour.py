@@ -161,3 +161,22 @@ def test_logs_are_json_with_request_id_and_no_personal_data(client, make_user, l
     )
     text = JsonFormatter().format(record)
     assert "33020319900307123X" not in text and "13812345678" not in text
+
+
+def test_unexpected_errors_are_problems_with_the_request_id(app, caplog):
+    from fastapi.testclient import TestClient
+
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom-for-test", headers={"X-Request-ID": "req-boom-1234"})
+    assert r.status_code == 500
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["request_id"] == "req-boom-1234" == r.headers["x-request-id"]
+    assert "kaboom" not in r.text
+    assert any(
+        getattr(rec, "request_id", None) == "req-boom-1234" and rec.exc_info
+        for rec in caplog.records
+    )

@@ -66,6 +66,21 @@ def test_unknown_kind_retries_then_fails(session, engine):
     assert "UnknownJobKind" in _job(session, job.id).last_error
 
 
+def test_failure_message_is_scrubbed_of_personal_numbers(session, engine, monkeypatch):
+    from service.jobs import handlers
+    from service.jobs.runner import JobFailed
+
+    def leaky(_session, payload):
+        raise JobFailed(f"bad record for 330203199003071236 / {payload['phone']}")
+
+    monkeypatch.setitem(handlers._HANDLERS, "test.leaky", leaky)
+    job = enqueue(session, "test.leaky", {"phone": "+86 139-1234-5678"})
+    session.commit()
+    assert run_job_by_id(str(job.id), engine) == JobStatus.failed
+    error = _job(session, job.id).last_error
+    assert "[id-number]" in error and "[phone]" in error and "1234" not in error
+
+
 def _start_worker(settings: Settings, env_overrides: dict[str, str]) -> subprocess.Popen:
     env = {
         **os.environ,
