@@ -18,6 +18,7 @@ from service.api import (
     routes_my_credentials,
     routes_orgs,
     routes_packages,
+    routes_tallies,
     routes_training_enrollments,
     routes_training_hours,
     routes_training_learners,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         routes_training_offerings,
         routes_training_reference,
         routes_training_xapi,
+        routes_tallies,
     ):
         app.include_router(module.router)
     return app

@@ -27,6 +27,7 @@ def _register_subcommands() -> None:
         ("service.cli_packages", "packages_app", "packages"),
         ("service.cli_credentials", "credentials_app", "credentials"),
         ("service.cli_credentials", "keys_app", "keys"),
+        ("service.tallies.cli", "tallies_app", "tallies"),
     ):
         try:
             module = importlib.import_module(module_name)
@@ -138,6 +139,22 @@ def relay(
         return
     thread = RelayThread(celery, interval=get_settings().outbox_poll_seconds)
     thread.run()
+
+
+@app.command("demo-data")
+def demo_data(
+    completions: Annotated[int, typer.Option(help="Completed trainings to generate")] = 10_000,
+    learners: Annotated[
+        int | None, typer.Option(help="Distinct learners (default: 3/4 of completions)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same city)")] = 1,
+    reset: Annotated[bool, typer.Option(help="Remove existing demo data first")] = False,
+    force: Annotated[bool, typer.Option(help="Allow in production (never on real data!)")] = False,
+) -> None:
+    """Load a synthetic city (organizations, learners, offerings, completions) for demos."""
+    from service.tallies.cli import demo_data_cmd
+
+    demo_data_cmd(completions, learners, seed, reset, force)
 
 
 @users_app.command("create")

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     embedded_worker: bool = True  # `skills serve` starts a worker when true
     outbox_poll_seconds: float = 1.0
     outbox_relay_in_api: bool = True
+    tallies_reconcile_seconds: float = Field(default=3600, ge=60)  # beat: tallies reconcile
 
     # Tokens
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)

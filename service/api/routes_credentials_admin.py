@@ -240,6 +240,7 @@ for _action in ("revoke", "suspend", "unsuspend"):
         summary=f"{_action.capitalize()} a credential (reason required, audited)",
     )
 
+
 def _download_route(kind: str):
     def download(
         credential_id: str,

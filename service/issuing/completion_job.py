@@ -18,6 +18,7 @@ from service.issuing.service import IssuerKeyMissing, IssuingError, issue_for_co
 from service.jobs.handlers import job_handler
 from service.jobs.runner import JobFailed
 from service.settings import get_settings
+from service.tallies.rollups import record_credential_issued
 from service.training.completion import recorded_minutes
 from service.training.learners import cipher
 from service.training.models import Enrollment, Learner, Offering
@@ -62,6 +63,8 @@ def issue_for_completed_enrollment(session: Session, payload: dict) -> None:
     except IssuingError as exc:
         raise JobFailed(f"{exc.code}: {exc}") from exc
     if outcome.created:
+        # Counted in the same transaction as the credential (tallies: credentials issued).
+        record_credential_issued(session, enrollment)
         record_audit(
             session,
             actor=None,

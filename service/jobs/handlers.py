@@ -40,3 +40,4 @@ def load_handlers() -> None:
     import service.issuing.completion_job  # noqa: F401
     import service.jobs.builtin  # noqa: F401
     import service.packages.jobs  # noqa: F401
+    import service.tallies.jobs  # noqa: F401

@@ -24,6 +24,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from service.jobs.outbox import enqueue
+from service.tallies.rollups import record_completion
 from service.timeutil import CITY_TZ
 from service.training.errors import TrainingError
 from service.training.models import Enrollment, HoursEntry, Offering
@@ -75,6 +76,7 @@ def complete_if_due(session: Session, enrollment: Enrollment, now: datetime) -> 
         )
     except TrainingError:
         return False  # a concurrent caller completed (or ended) it first
+    record_completion(session, locked, offering, now)
     enqueue(
         session,
         CREDENTIAL_JOB,

@@ -59,6 +59,9 @@ def test_completion_issues_one_credential_the_learner_owns(
     _run_issue_jobs(session, engine)
     assert len(session.exec(select(Credential)).all()) == 1
 
+    tallies = client.get("/api/v1/tallies?group_by=year", headers=world.admin).json()
+    assert tallies["totals"]["person_times"] == 1 and tallies["totals"]["credentials"] == 1
+
     mine = client.get("/api/v1/me/credentials", headers=headers).json()
     assert mine["total"] == 1
     item = mine["items"][0]

@@ -1,0 +1,145 @@
+"""Targets as data: list, create, change (admins; every change audited)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session, select
+
+from service.accounts.audit import record_audit
+from service.tallies.dimensions import InvalidQuery, parse_filters
+from service.tallies.models import RefTallyTarget
+from service.timeutil import utcnow
+
+METRICS = ("person_times", "distinct_learners")
+CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+class TargetRuleError(ValueError):
+    def __init__(self, code: str, message: str, field: str | None = None, status: int = 422):
+        super().__init__(message)
+        self.code, self.field, self.status = code, field, status
+
+
+def _check_filters(filters: dict) -> dict:
+    if any(k in ("period_from", "period_to") for k in filters):
+        raise TargetRuleError(
+            "invalid-target", "A target's period is period_from/period_to, not a filter.", "filters"
+        )
+    try:
+        parse_filters(filters)
+    except InvalidQuery as exc:
+        raise TargetRuleError("invalid-target", str(exc), f"filters.{exc.field}") from None
+    return {k: v for k, v in filters.items() if v not in (None, "")}
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=2, max_length=40, pattern=CODE.pattern)
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    metric: str = "person_times"
+    target: int = Field(gt=0, le=10**12)
+    period_from: date
+    period_to: date
+    filters: dict[str, str | int] = Field(default_factory=dict, max_length=10)
+    is_active: bool = True
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        if value not in METRICS:
+            raise ValueError(f"metric must be one of: {', '.join(METRICS)}")
+        return value
+
+
+class TargetPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    metric: str | None = None
+    target: int | None = Field(default=None, gt=0, le=10**12)
+    period_from: date | None = None
+    period_to: date | None = None
+    filters: dict[str, str | int] | None = Field(default=None, max_length=10)
+    is_active: bool | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str | None) -> str | None:
+        if value is not None and value not in METRICS:
+            raise ValueError(f"metric must be one of: {', '.join(METRICS)}")
+        return value
+
+
+def as_dict(t: RefTallyTarget) -> dict:
+    return {
+        "code": t.code,
+        "title": t.title,
+        "description": t.description,
+        "metric": t.metric,
+        "target": t.target,
+        "period_from": t.period_from.isoformat(),
+        "period_to": t.period_to.isoformat(),
+        "filters": t.filters,
+        "is_active": t.is_active,
+        "created_at": t.created_at.isoformat() if t.created_at else None,
+        "updated_at": t.updated_at.isoformat() if t.updated_at else None,
+    }
+
+
+def list_targets(session: Session, include_inactive: bool = False) -> list[RefTallyTarget]:
+    stmt = select(RefTallyTarget).order_by(RefTallyTarget.code)
+    if not include_inactive:
+        stmt = stmt.where(RefTallyTarget.is_active)
+    return list(session.exec(stmt).all())
+
+
+def create_target(session: Session, actor, body: TargetIn) -> RefTallyTarget:
+    if body.period_from > body.period_to:
+        raise TargetRuleError("invalid-target", "period_from is after period_to.", "period_from")
+    if session.get(RefTallyTarget, body.code) is not None:
+        raise TargetRuleError(
+            "target-exists", f"A target with code {body.code!r} exists.", "code", 409
+        )
+    target = RefTallyTarget(**body.model_dump() | {"filters": _check_filters(body.filters)})
+    session.add(target)
+    record_audit(
+        session,
+        actor=actor,
+        action="tallies.target.create",
+        subject_type="tally_target",
+        subject_id=target.code,
+        detail=f"target={target.target},metric={target.metric}",
+    )
+    session.flush()
+    return target
+
+
+def update_target(
+    session: Session, actor, target: RefTallyTarget, body: TargetPatch
+) -> RefTallyTarget:
+    changes = body.model_dump(exclude_unset=True)
+    if "filters" in changes and changes["filters"] is not None:
+        changes["filters"] = _check_filters(changes["filters"])
+    changes = {k: v for k, v in changes.items() if v is not None}
+    period_from = changes.get("period_from", target.period_from)
+    period_to = changes.get("period_to", target.period_to)
+    if period_from > period_to:
+        raise TargetRuleError("invalid-target", "period_from is after period_to.", "period_from")
+    for name, value in changes.items():
+        setattr(target, name, value)
+    target.updated_at = utcnow()
+    session.add(target)
+    record_audit(
+        session,
+        actor=actor,
+        action="tallies.target.update",
+        subject_type="tally_target",
+        subject_id=target.code,
+        detail=",".join(f"{k}={v}" for k, v in sorted(changes.items()))[:2000],
+    )
+    session.flush()
+    return target
