@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from service.api import (
     routes_admin,
@@ -18,6 +19,7 @@ from service.api import (
     routes_my_credentials,
     routes_orgs,
     routes_packages,
+    routes_shares,
     routes_tallies,
     routes_training_enrollments,
     routes_training_hours,
@@ -31,6 +33,8 @@ from service.api.middleware import RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.observability.logging import configure_logging
 from service.settings import Settings, get_settings
+from service.web import routes_pages
+from service.web.render import STATIC_DIR
 
 log = logging.getLogger("skills.app")
 
@@ -95,6 +99,9 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         routes_training_reference,
         routes_training_xapi,
         routes_tallies,
+        routes_shares,
+        routes_pages,
     ):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

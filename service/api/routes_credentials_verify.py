@@ -24,9 +24,8 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from service.api.problems import Problem, not_found
-from service.db import get_engine
-from service.issuing.service import find_credential, normalise_credential_id
-from service.issuing.verification import is_unreadable, verify_input
+from service.issuing.service import normalise_credential_id
+from service.issuing.verification import is_unreadable, verify_submission
 from service.settings import Settings, get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["verification (public)"])
@@ -74,7 +73,8 @@ def _too_large(limit: int) -> Problem:
     )
 
 
-async def _read_bounded(request: Request, limit: int) -> bytes:
+async def read_bounded(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 past ``limit`` (plus room for a multipart envelope)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise _too_large(limit)
@@ -90,7 +90,14 @@ async def _single(data: bytes):
     yield data
 
 
-async def _from_multipart(request: Request, body: bytes, limit: int) -> bytes:
+async def read_multipart(
+    request: Request, body: bytes, limit: int
+) -> tuple[bytes | None, dict[str, str]]:
+    """(the ``file`` part's content, None when there is no such part; the text fields).
+
+    Shared with the ``/verify`` page, whose form sends an empty file part (``b""``) when only
+    a token was pasted.
+    """
     parser = MultiPartParser(request.headers, _single(body), max_files=2, max_fields=10)
     try:
         form = await parser.parse()
@@ -98,13 +105,19 @@ async def _from_multipart(request: Request, body: bytes, limit: int) -> bytes:
         raise Problem(400, "bad-multipart", f"The form cannot be read: {exc.message}") from None
     try:
         upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Problem(422, "file-missing", "Send the credential as a form part named 'file'.")
-        data = await upload.read(limit + 1)
+        data = await upload.read(limit + 1) if isinstance(upload, UploadFile) else None
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     finally:
         await form.close()
-    if len(data) > limit:
+    if data is not None and len(data) > limit:
         raise _too_large(limit)
+    return data, fields
+
+
+async def _from_multipart(request: Request, body: bytes, limit: int) -> bytes:
+    data, _fields = await read_multipart(request, body, limit)
+    if data is None:
+        raise Problem(422, "file-missing", "Send the credential as a form part named 'file'.")
     if not data:
         raise Problem(422, "empty-file", "The uploaded file is empty.")
     return data
@@ -127,16 +140,10 @@ def _from_json(body: bytes) -> tuple[str, str]:
 
 
 def _verify_sync(settings: Settings, data: str | bytes | None, credential_id: str | None):
-    from sqlmodel import Session
-
-    with Session(get_engine(), expire_on_commit=False) as session:
-        if credential_id is not None:
-            row = find_credential(session, credential_id)
-            if row is None:
-                return None
-            data = row.jwt
-        report = verify_input(session, settings, data)
-        return report.to_dict(), is_unreadable(report)
+    report = verify_submission(settings, data, credential_id)
+    if report is None:
+        return None
+    return report.to_dict(), is_unreadable(report)
 
 
 def _answer(outcome: tuple[dict, bool] | None) -> tuple[dict, bool]:
@@ -153,7 +160,7 @@ def _answer(outcome: tuple[dict, bool] | None) -> tuple[dict, bool]:
 async def verify_credential(request: Request, settings: Settings = Depends(get_settings)):
     limit = settings.verify_max_upload_bytes
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await _read_bounded(request, limit)
+    body = await read_bounded(request, limit)
     credential_id = None
     data: str | bytes | None = None
     if media_type == "application/json":

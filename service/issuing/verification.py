@@ -154,6 +154,29 @@ def verify_input(session: Session, settings: Settings, data: str | bytes) -> Ver
     )
 
 
+def verify_submission(
+    settings: Settings, data: str | bytes | None = None, credential_id: str | None = None
+) -> VerificationReport | None:
+    """Verify submitted input, or one of our credentials by id; None when no such id.
+
+    Shared by ``POST /api/v1/verify`` and the ``/verify`` and share pages so that an employer
+    gets the same answer from the page as from the API. Blocking (database, maybe a foreign
+    key fetch): async callers run it in a worker thread, hence its own session.
+    """
+    from service.db import get_engine
+    from service.issuing.service import find_credential
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        if credential_id is not None:
+            row = find_credential(session, credential_id)
+            if row is None:
+                return None
+            data = row.jwt
+        if data is None:
+            raise ValueError("nothing to verify")
+        return verify_input(session, settings, data)
+
+
 def is_unreadable(report: VerificationReport) -> bool:
     """True when the input held no credential we could read (a 4xx for the API)."""
     signature = report.check("signature")

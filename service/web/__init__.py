@@ -1,0 +1,1 @@
+"""Public, server-rendered pages: credential verification, share links, the target dashboard."""

@@ -1,0 +1,161 @@
+"""The public dashboard's figures, from the very functions behind the tallies API.
+
+- headline and per-year: ``target_progress(session, "person_times")`` = ``GET
+  /api/v1/tallies/target``;
+- districts and clusters: ``breakdown(session, [dim], {period of the target})`` with the API's
+  labels = ``GET /api/v1/tallies?group_by=district&period_from=...&period_to=...``.
+
+Only aggregates are shown (no person, no organization); the page adds no arithmetic of its own
+beyond formatting, so its numbers are the API's numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from service.tallies.labels import Labeller
+from service.tallies.projection import UnknownTarget
+from service.tallies.queries import breakdown, target_progress
+from service.web.charts import Bar, number
+
+TARGET_CODE = "person_times"
+MAX_ROWS = 50  # districts (10 in Ningbo) and clusters fit; more would not be a readable chart
+
+
+@dataclass
+class Row:
+    key: str
+    label: str | None  # None: not assigned (e.g. an offering without a cluster)
+    person_times: int
+    distinct_learners: int | None
+    hours: str
+    credentials: int
+
+    def bar(self, unassigned: str) -> Bar:
+        return Bar(self.label or unassigned, self.person_times, number(self.person_times))
+
+
+@dataclass
+class Dashboard:
+    progress: dict
+    years: list[Row]
+    districts: list[Row]
+    clusters: list[Row]
+    totals: dict
+
+
+def _rows(items: list[dict], key, label) -> list[Row]:
+    return [
+        Row(
+            key=str(key(item)),
+            label=None if label(item) is None else str(label(item)),
+            person_times=int(item["person_times"]),
+            distinct_learners=item.get("distinct_learners"),
+            hours=str(item["hours"]),
+            credentials=int(item["credentials"]),
+        )
+        for item in items
+    ]
+
+
+def period_filters(progress: dict) -> dict:
+    return {"period_from": progress["period_from"], "period_to": progress["period_to"]}
+
+
+def _by(session: Session, dim: str, filters: dict) -> dict:
+    from datetime import date
+
+    parsed = {k: date.fromisoformat(v) for k, v in filters.items()}
+    result = breakdown(session, [dim], parsed, limit=MAX_ROWS, sort="-person_times")
+    labeller = Labeller(session)
+    for item in result["items"]:
+        labeller.apply(item, result["group_by"])
+    return result
+
+
+def load(session: Session) -> Dashboard | None:
+    """None when the target is not configured (the page says so instead of inventing one)."""
+    try:
+        progress = target_progress(session, TARGET_CODE)
+    except UnknownTarget:
+        return None
+    filters = period_filters(progress)
+    districts = _by(session, "district", filters)
+    clusters = _by(session, "cluster", filters)
+    years = _rows(progress["per_year"], lambda i: i["year"], lambda i: i["year"])
+    return Dashboard(
+        progress=progress,
+        years=years,
+        districts=_rows(
+            districts["items"],
+            lambda i: i["district"],
+            lambda i: i.get("district_name") or i["district"],
+        ),
+        clusters=_rows(
+            clusters["items"],
+            lambda i: f"{i['cluster_version']}:{i['cluster']}",
+            lambda i: i.get("cluster_name") or i["cluster"],
+        ),
+        totals=districts["totals"],
+    )
+
+
+def verdict(progress: dict) -> tuple[str, str, str]:
+    """(key, tone, icon) of the schedule verdict: reached, on track, or behind."""
+    if progress.get("reached"):
+        return "dashboard.reached", "good", "✓"
+    if progress.get("on_track"):
+        return "dashboard.on_track", "good", "✓"
+    return "dashboard.behind", "warn", "!"
+
+
+def charts(t, data: Dashboard) -> dict:
+    """The three charts and the progress bar, titled and described in the page's language."""
+    from service.web import charts as draw
+
+    def described(rows: list[Row]) -> str:
+        if not rows:
+            return t("dashboard.chart.empty")
+        top = max(rows, key=lambda r: r.person_times)
+        return t(
+            "dashboard.chart.desc",
+            n=len(rows),
+            top=top.label or t("dashboard.unassigned"),
+            value=number(top.person_times),
+        )
+
+    unassigned = t("dashboard.unassigned")
+    p = data.progress
+    return {
+        "progress": draw.progress_bar(
+            "chart-progress",
+            float(p["percent"]),
+            t("dashboard.progress.title"),
+            t(
+                "dashboard.progress.desc",
+                achieved=number(p["achieved"]),
+                target=number(p["target"]),
+                percent=p["percent"],
+            ),
+        ),
+        "years": draw.vertical_bars(
+            "chart-years",
+            [r.bar(unassigned) for r in data.years],
+            t("dashboard.by_year"),
+            described(data.years),
+        ),
+        "districts": draw.horizontal_bars(
+            "chart-districts",
+            [r.bar(unassigned) for r in data.districts],
+            t("dashboard.by_district"),
+            described(data.districts),
+        ),
+        "clusters": draw.horizontal_bars(
+            "chart-clusters",
+            [r.bar(unassigned) for r in data.clusters],
+            t("dashboard.by_cluster"),
+            described(data.clusters),
+        ),
+    }
