@@ -16,6 +16,7 @@ from service.api import (
     routes_credentials_public,
     routes_credentials_verify,
     routes_health,
+    routes_launch,
     routes_my_credentials,
     routes_orgs,
     routes_packages,
@@ -29,6 +30,7 @@ from service.api import (
     routes_training_xapi,
     routes_users,
 )
+from service.api.cors import ScopedCORSMiddleware
 from service.api.middleware import RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.observability.logging import configure_logging
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         lifespan=lifespan,
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(ScopedCORSMiddleware, api_origins=settings.cors_origins)
     install_problem_handlers(app)
     for module in (
         routes_health,
@@ -98,6 +101,7 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         routes_training_offerings,
         routes_training_reference,
         routes_training_xapi,
+        routes_launch,
         routes_tallies,
         routes_shares,
         routes_pages,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import jwt
@@ -32,6 +32,13 @@ class TokenClaims:
     org_id: uuid.UUID | None
     jti: str
     family: str | None = None
+    #: claims beyond the standard set (e.g. ``reg``/``ses`` of an ``xapi-launch`` token)
+    extra: dict = field(default_factory=dict)
+
+
+_STANDARD_CLAIMS = frozenset(
+    {"iss", "aud", "sub", "typ", "role", "org", "iat", "nbf", "exp", "jti", "fam"}
+)
 
 
 def _key(settings: Settings) -> bytes:
@@ -47,6 +54,7 @@ def issue_token(
     org_id: uuid.UUID | None,
     ttl_seconds: int,
     family: str | None = None,
+    extra: dict | None = None,
 ) -> tuple[str, str]:
     """Returns (token, jti)."""
     now = utcnow()
@@ -65,6 +73,10 @@ def issue_token(
     }
     if family:
         claims["fam"] = family
+    for name, value in (extra or {}).items():
+        if name in _STANDARD_CLAIMS:
+            raise ValueError(f"extra claim {name!r} would replace a standard claim")
+        claims[name] = value
     return jwt.encode(claims, _key(settings), algorithm=ALGORITHM), jti
 
 
@@ -90,4 +102,7 @@ def decode_token(settings: Settings, token: str, *, expected_typ: str) -> TokenC
         org = uuid.UUID(claims["org"]) if claims.get("org") else None
     except (ValueError, TypeError) as exc:
         raise TokenError("The token is not valid.") from exc
-    return TokenClaims(subject, str(claims.get("role")), org, claims["jti"], claims.get("fam"))
+    extra = {k: v for k, v in claims.items() if k not in _STANDARD_CLAIMS}
+    return TokenClaims(
+        subject, str(claims.get("role")), org, claims["jti"], claims.get("fam"), extra
+    )

@@ -30,6 +30,8 @@ class Principal:
     user_id: uuid.UUID
     role: str
     org_id: uuid.UUID | None
+    # Set only for a package's launch token (xAPI routes): the one registration it may touch.
+    registration: uuid.UUID | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -81,6 +81,10 @@ def _enrollments_for(session: Session, principal: Principal, registrations) -> d
             Enrollment.learner_id == Learner.id,
         )
     ).all()
+    if principal.registration is not None and set(registrations) != {principal.registration}:
+        raise TrainingError(
+            403, "forbidden", "This launch token may only send statements for its registration."
+        )
     found = {enr.registration: (enr, learner) for enr, learner in rows}
     missing = set(registrations) - set(found)
     if missing:
@@ -210,6 +214,8 @@ def get_statement(session: Session, principal: Principal, statement_id: uuid.UUI
     row = session.get(XapiStatement, statement_id)
     if row is None:
         raise TrainingError(404, "not-found", "No statement with this id.")
+    if principal.registration is not None and row.registration != principal.registration:
+        raise TrainingError(403, "forbidden", "This statement belongs to another registration.")
     if principal.role == Role.learner:
         learner = session.exec(
             select(Learner)
