@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
-def _now() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
@@ -46,7 +46,7 @@ class Package(SQLModel, table=True):
     language: str = Field(default="zh-CN", max_length=20, index=True)
     tags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_by: uuid.UUID | None = None
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime | None = _ts()
 
 
@@ -77,7 +77,7 @@ class PackageVersion(SQLModel, table=True):
     warnings: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     duplicate_of: uuid.UUID | None = None
     created_by: uuid.UUID | None = None
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     ingested_at: datetime | None = _ts()
     published_at: datetime | None = _ts()
     retired_at: datetime | None = _ts()

@@ -16,7 +16,6 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +23,7 @@ from sqlmodel import Session, select
 
 from content.ingest import CleanupFailed, hash_stream, ingest_archive
 from content.limits import ArchiveLimits
-from content.models import Package, PackageVersion, VersionStatus
+from content.models import Package, PackageVersion, VersionStatus, utcnow
 from content.reasons import Reason
 from content.storage.base import ObjectNotFound, ObjectStorage
 
@@ -43,10 +42,6 @@ class LifecycleError(Exception):
         super().__init__(f"version is {current}; it cannot be {action}ed")
         self.current = current
         self.action = action
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def upload_key_for(version_id: uuid.UUID) -> str:
@@ -174,7 +169,7 @@ def ingest_version(
                 version.launch_key = result.launch_key
             else:
                 version.status = VersionStatus.rejected
-    version.ingested_at = _now()
+    version.ingested_at = utcnow()
     session.add(version)
     # The upload itself is removed by a follow-up job once this result is committed, so a
     # crash before the commit can re-run the ingest from the same bytes.
@@ -192,9 +187,9 @@ def change_status(session: Session, version: PackageVersion, action: str) -> Pac
         raise LifecycleError(version.status, action)
     version.status = target
     if target == VersionStatus.published:
-        version.published_at = _now()
+        version.published_at = utcnow()
     else:
-        version.retired_at = _now()
+        version.retired_at = utcnow()
     session.add(version)
     return version
 

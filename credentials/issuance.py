@@ -47,7 +47,12 @@ def find_existing(session: Session, enrollment_ref: str, achievement_id: str) ->
     ).first()
 
 
-def issue_credential(
+def issue_credential(session: Session, **kwargs: Any) -> Credential:
+    """Mint (or return the already minted) credential for this enrollment and achievement."""
+    return issue_credential_outcome(session, **kwargs)[0]
+
+
+def issue_credential_outcome(
     session: Session,
     *,
     enrollment_ref: str,
@@ -62,12 +67,13 @@ def issue_credential(
     now: datetime | None = None,
     valid_until: datetime | None = None,
     with_suspension: bool = True,
-) -> Credential:
-    """Mint (or return the already minted) credential for this enrollment and achievement."""
+) -> tuple[Credential, bool]:
+    """``(credential, created)``: ``created`` is False when this call found the credential
+    already minted, by an earlier call or by a concurrent one that won the insert."""
     ach_id = achievement["id"]
     existing = find_existing(session, enrollment_ref, ach_id)
     if existing is not None:
-        return existing
+        return existing, False
     issuer_id = issuer_profile["id"]
     key = active_key(session, issuer_id)
     now = whole_seconds(now or utcnow())
@@ -130,8 +136,8 @@ def issue_credential(
         winner = find_existing(session, enrollment_ref, ach_id)
         if winner is None:
             raise
-        return winner
-    return row
+        return winner, False
+    return row, True
 
 
 def get_by_credential_id(session: Session, credential_id: str) -> Credential | None:

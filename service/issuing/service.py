@@ -120,7 +120,7 @@ def issue(
         else None
     )
     try:
-        row = issuance.issue_credential(
+        row, created = issuance.issue_credential_outcome(
             session,
             enrollment_ref=enrollment_ref,
             achievement=ach,
@@ -140,9 +140,6 @@ def issue(
             "issuer-key-missing",
             "The issuer has no active signing key: an operator must run `skills keys create`.",
         ) from None
-    # issue_credential returns a concurrent winner's row after a unique-key collision; ours
-    # carries the instant we chose (a winner in the same second is reported as issued too).
-    created = as_utc(row.issued_at) == now
     return IssueOutcome(_same_learner(row, learner_uuid), created=created)
 
 

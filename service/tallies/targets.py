@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, select
 
 from service.accounts.audit import record_audit
+from service.api.patching import refuse_nulls
 from service.tallies.dimensions import InvalidQuery, parse_filters
 from service.tallies.models import RefTallyTarget
 from service.timeutil import utcnow
@@ -66,6 +67,12 @@ class TargetPatch(BaseModel):
     filters: dict[str, str | int] | None = Field(default=None, max_length=10)
     is_active: bool | None = None
 
+    # An explicit null is a 422 naming the field (service.api.patching), as in every PATCH.
+    _no_nulls = refuse_nulls(
+        "title", "description", "metric", "target", "period_from", "period_to", "filters",
+        "is_active",
+    )  # fmt: skip
+
     @field_validator("metric")
     @classmethod
     def _metric(cls, value: str | None) -> str | None:
@@ -122,9 +129,8 @@ def update_target(
     session: Session, actor, target: RefTallyTarget, body: TargetPatch
 ) -> RefTallyTarget:
     changes = body.model_dump(exclude_unset=True)
-    if "filters" in changes and changes["filters"] is not None:
+    if "filters" in changes:
         changes["filters"] = _check_filters(changes["filters"])
-    changes = {k: v for k, v in changes.items() if v is not None}
     period_from = changes.get("period_from", target.period_from)
     period_to = changes.get("period_to", target.period_to)
     if period_from > period_to:

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from service.api.problems import Problem
 from service.api.routes_credentials_verify import read_bounded, read_multipart
 from service.db import get_session
-from service.issuing.downloads import render_download
+from service.issuing import downloads
 from service.issuing.service import normalise_credential_id
 from service.issuing.verification import is_unreadable, verify_input, verify_submission
 from service.settings import Settings, get_settings
@@ -198,14 +198,7 @@ def _download_route(kind: str):
             opened = shares.open_share(session, code)
         except shares.ShareError as exc:
             return secure(Response(status_code=exc.status))
-        content, media_type, filename = render_download(session, opened.credential, kind)
-        return secure(
-            Response(
-                content,
-                media_type=media_type,
-                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-            )
-        )
+        return secure(downloads.download_response(session, opened.credential, kind))
 
     download.__name__ = f"share_download_{kind}"
     return download

@@ -26,15 +26,17 @@ from sqlmodel import Session, select
 from credentials.jwt_vc import decode_unverified
 from credentials.models import Credential
 from service.api.problems import Problem
+from service.issuing import downloads
 from service.issuing.models import CredentialShare
-from service.issuing.service import STATE_REVOKED, credential_state, normalise_credential_id
+from service.issuing.service import STATE_REVOKED, credential_state, find_credential
 from service.settings import Settings
 from service.timeutil import utcnow
 from service.training.idnumber import InvalidIdNumber, validate_id_number
 from service.training.models import Learner
 
 MAX_ACTIVE_SHARES_PER_CREDENTIAL = 20
-DOWNLOAD_FILES = {"credential.jwt": "jwt", "badge.png": "png", "badge.svg": "svg"}
+# The share page offers the signed forms only (the decoded JSON is not secured on its own).
+DOWNLOAD_FILES = {name: kind for name, kind in downloads.FILE_NAMES.items() if kind != "json"}
 
 
 class ShareError(Problem):
@@ -66,13 +68,8 @@ def _owned_query(learner: Learner):
 
 def owned_credential(session: Session, learner: Learner, credential_id: str) -> Credential:
     """The learner's credential; someone else's is "not found" (its existence is not told)."""
-    normalised = normalise_credential_id(credential_id)
-    row = None
-    if normalised is not None:
-        row = session.exec(
-            _owned_query(learner).where(Credential.credential_id == normalised)
-        ).first()
-    if row is None:
+    row = find_credential(session, credential_id)
+    if row is None or row.learner_uuid != learner.subject_id:
         raise ShareError(404, "not-found", "Credential was not found.")
     return row
 
