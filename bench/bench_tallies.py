@@ -16,7 +16,7 @@ that both sides give the same numbers.
     SKILLS_BENCH_DATABASE_URL=postgresql://... uv run python bench/bench_tallies.py [COMPLETIONS]
 
 (or ``BENCH_COMPLETIONS``). A scratch database is created in that server, migrated with
-``service.migrate.upgrade`` and dropped at the end.
+``service.core.migrate.upgrade`` and dropped at the end.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.db import normalise_url  # noqa: E402
+from service.core.db import normalise_url  # noqa: E402
 
 SERVER = os.environ.get("SKILLS_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 COMPLETIONS = int(
@@ -54,7 +54,7 @@ def main() -> None:
     try:
         run(url)
     finally:
-        from service.db import get_engine
+        from service.core.db import get_engine
 
         get_engine().dispose()
         with admin.connect() as conn:
@@ -119,12 +119,12 @@ def run(url: str) -> None:
     )
     from sqlmodel import Session
 
-    from service.db import get_engine
-    from service.migrate import upgrade
-    from service.settings import get_settings
+    from service.core.db import get_engine
+    from service.core.migrate import upgrade
+    from service.core.settings import get_settings
+    from service.core.timeutil import CITY_TZ, utcnow
     from service.tallies import demo_data
     from service.tallies.queries import breakdown, iter_breakdown, target_progress
-    from service.timeutil import CITY_TZ, utcnow
 
     get_settings.cache_clear()
     get_engine.cache_clear()

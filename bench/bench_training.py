@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.db import normalise_url  # noqa: E402
+from service.core.db import normalise_url  # noqa: E402
 
 SERVER = os.environ.get("SKILLS_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 LEARNERS = int(os.environ.get("BENCH_LEARNERS", "200"))
@@ -44,7 +44,7 @@ def main() -> None:
     try:
         run(url)
     finally:
-        from service.db import get_engine
+        from service.core.db import get_engine
 
         get_engine().dispose()
         with admin.connect() as conn:
@@ -70,9 +70,9 @@ def run(url: str) -> None:
     from service.accounts.models import Organization
     from service.accounts.users import create_user
     from service.app import create_app
-    from service.db import session_scope
-    from service.migrate import upgrade
-    from service.timeutil import CITY_TZ
+    from service.core.db import session_scope
+    from service.core.migrate import upgrade
+    from service.core.timeutil import CITY_TZ
     from service.training.idnumber import compute_check_digit
 
     upgrade(url)

@@ -2,9 +2,9 @@
 
 from alembic import context
 
-from service.db import build_engine
+from service.core.db import build_engine
+from service.core.settings import get_settings
 from service.model_registry import metadata
-from service.settings import get_settings
 
 config = context.config
 

@@ -8,34 +8,34 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from service.api import (
-    routes_admin,
-    routes_auth,
-    routes_content,
-    routes_credentials_admin,
-    routes_credentials_public,
-    routes_credentials_verify,
-    routes_health,
-    routes_launch,
-    routes_my_credentials,
-    routes_orgs,
-    routes_packages,
-    routes_shares,
-    routes_tallies,
-    routes_training_enrollments,
-    routes_training_hours,
-    routes_training_learners,
-    routes_training_offerings,
-    routes_training_reference,
-    routes_training_xapi,
-    routes_users,
-)
 from service.api.cors import ScopedCORSMiddleware
 from service.api.middleware import RequestContextMiddleware
 from service.api.problems import install_problem_handlers
-from service.observability.logging import configure_logging
-from service.settings import Settings, get_settings
-from service.web import routes_pages
+from service.api.routes import (
+    admin,
+    auth,
+    content,
+    credentials_admin,
+    credentials_public,
+    credentials_verify,
+    health,
+    launch,
+    my_credentials,
+    orgs,
+    packages,
+    shares,
+    tallies,
+    training_enrollments,
+    training_hours,
+    training_learners,
+    training_offerings,
+    training_reference,
+    training_xapi,
+    users,
+)
+from service.core.observability.logging import configure_logging
+from service.core.settings import Settings, get_settings
+from service.web import pages
 from service.web.render import STATIC_DIR
 
 log = logging.getLogger("skills.app")
@@ -84,27 +84,27 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
     app.add_middleware(ScopedCORSMiddleware, api_origins=settings.cors_origins)
     install_problem_handlers(app)
     for module in (
-        routes_health,
-        routes_auth,
-        routes_orgs,
-        routes_users,
-        routes_admin,
-        routes_packages,
-        routes_content,
-        routes_credentials_public,
-        routes_credentials_verify,
-        routes_credentials_admin,
-        routes_my_credentials,
-        routes_training_enrollments,
-        routes_training_hours,
-        routes_training_learners,
-        routes_training_offerings,
-        routes_training_reference,
-        routes_training_xapi,
-        routes_launch,
-        routes_tallies,
-        routes_shares,
-        routes_pages,
+        health,
+        auth,
+        orgs,
+        users,
+        admin,
+        packages,
+        content,
+        credentials_public,
+        credentials_verify,
+        credentials_admin,
+        my_credentials,
+        training_enrollments,
+        training_hours,
+        training_learners,
+        training_offerings,
+        training_reference,
+        training_xapi,
+        launch,
+        tallies,
+        shares,
+        pages,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

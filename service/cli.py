@@ -24,9 +24,9 @@ def _register_subcommands() -> None:
     import importlib
 
     for module_name, attr, name in (
-        ("service.cli_packages", "packages_app", "packages"),
-        ("service.cli_credentials", "credentials_app", "credentials"),
-        ("service.cli_credentials", "keys_app", "keys"),
+        ("service.packages.cli", "packages_app", "packages"),
+        ("service.issuing.cli", "credentials_app", "credentials"),
+        ("service.issuing.cli", "keys_app", "keys"),
         ("service.tallies.cli", "tallies_app", "tallies"),
     ):
         try:
@@ -55,8 +55,8 @@ def serve(
     import uvicorn
 
     from service.app import create_app
-    from service.migrate import upgrade
-    from service.settings import get_settings
+    from service.core.migrate import upgrade
+    from service.core.settings import get_settings
 
     settings = get_settings()
     settings.check_production_ready()
@@ -81,8 +81,8 @@ def serve(
 @app.command("migrate")
 def migrate_cmd(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply database migrations (Alembic) up to REVISION."""
-    from service.migrate import upgrade
-    from service.settings import get_settings
+    from service.core.migrate import upgrade
+    from service.core.settings import get_settings
 
     upgrade(get_settings().resolved_database_url(), revision)
     typer.echo(f"database migrated to {revision}")
@@ -94,9 +94,9 @@ def worker(
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, threads or solo")] = "threads",
 ) -> None:
     """Run a Celery worker that executes background jobs."""
+    from service.core.observability.logging import configure_logging
+    from service.core.settings import get_settings
     from service.jobs.celery_app import celery
-    from service.observability.logging import configure_logging
-    from service.settings import get_settings
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -117,8 +117,8 @@ def worker(
 @app.command()
 def beat() -> None:
     """Run Celery beat: periodic jobs (outbox sweep, reconciles)."""
+    from service.core.settings import get_settings
     from service.jobs.celery_app import celery
-    from service.settings import get_settings
 
     schedule = get_settings().var_dir / "celerybeat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
@@ -130,9 +130,9 @@ def relay(
     once: Annotated[bool, typer.Option(help="One pass, then exit")] = False,
 ) -> None:
     """Hand committed outbox jobs to the broker (for deployments that keep it out of the API)."""
+    from service.core.settings import get_settings
     from service.jobs.celery_app import celery
     from service.jobs.relay import RelayThread, relay_pending
-    from service.settings import get_settings
 
     if once:
         typer.echo(json.dumps({"published": relay_pending(celery)}))
@@ -170,7 +170,7 @@ def users_create(
     """Create a user (bootstrap the first admin with this)."""
     from service.accounts.models import Role
     from service.accounts.users import UserRuleError, create_user
-    from service.db import session_scope
+    from service.core.db import session_scope
 
     try:
         role_value = Role(role)

@@ -31,7 +31,7 @@ def pytest_sessionstart(session):
     if postgres_configured():
         import sqlalchemy
 
-        from service.db import normalise_url
+        from service.core.db import normalise_url
 
         try:
             engine = sqlalchemy.create_engine(normalise_url(os.environ[PG_ENV]))
@@ -79,9 +79,9 @@ def db_url(request, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def settings(db_url, tmp_path, monkeypatch):
     """Settings for this test, also installed as the process-wide settings."""
-    from service import db as db_module
-    from service import settings as settings_module
-    from service import storage as storage_module
+    from service.core import db as db_module
+    from service.core import settings as settings_module
+    from service.core import storage as storage_module
 
     monkeypatch.setenv("SKILLS_ENV", "test")
     monkeypatch.setenv("SKILLS_DATABASE_URL", db_url)
@@ -101,7 +101,7 @@ def settings(db_url, tmp_path, monkeypatch):
 
 @pytest.fixture
 def engine(settings):
-    from service.db import get_engine
+    from service.core.db import get_engine
 
     return get_engine()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from service.accounts.models import AuditEvent
-from service.observability.logging import request_id_var
+from service.core.observability.logging import request_id_var
 
 
 def record_audit(

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.columns import created_at, timestamp, uuid_pk
+from service.core.columns import created_at, timestamp, uuid_pk
 
 
 class Role(StrEnum):

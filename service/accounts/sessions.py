@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from service.accounts.models import ApiKey, RefreshToken, Role, User
 from service.accounts.passwords import hash_password, needs_rehash, verify_password
 from service.accounts.tokens import TokenError, decode_token, issue_token
-from service.settings import Settings
-from service.timeutil import as_utc, utcnow
+from service.core.settings import Settings
+from service.core.timeutil import as_utc, utcnow
 
 
 class SignInError(Exception):

@@ -14,8 +14,8 @@ from datetime import timedelta
 
 import jwt
 
-from service.settings import Settings
-from service.timeutil import utcnow
+from service.core.settings import Settings
+from service.core.timeutil import utcnow
 
 ALGORITHM = "HS256"
 AUDIENCE = "skills-api"

@@ -18,8 +18,8 @@ from sqlmodel import Session
 from service.accounts.models import ORG_ROLES, Role, User
 from service.accounts.tokens import TokenError, decode_token
 from service.api.problems import Problem, forbidden
-from service.db import get_session
-from service.settings import Settings, get_settings
+from service.core.db import get_session
+from service.core.settings import Settings, get_settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from service.accounts.models import IdempotencyRecord
 from service.api.problems import Problem
-from service.settings import get_settings
+from service.core.settings import get_settings
 
 MAX_KEY_LENGTH = 200
 FINGERPRINT_KEY_LABEL = "idempotency-request-fingerprint"

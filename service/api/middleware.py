@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from service.api.problems import problem_response
-from service.observability.logging import request_id_var
-from service.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from service.core.observability.logging import request_id_var
+from service.core.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("skills.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.observability.logging import request_id_var, scrub
+from service.core.observability.logging import request_id_var, scrub
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("skills.http")

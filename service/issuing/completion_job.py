@@ -14,10 +14,10 @@ import uuid
 from sqlmodel import Session
 
 from service.accounts.audit import record_audit
+from service.core.settings import get_settings
 from service.issuing.service import IssuerKeyMissing, IssuingError, issue_for_completion
 from service.jobs.handlers import job_handler
 from service.jobs.runner import JobFailed
-from service.settings import get_settings
 from service.tallies.rollups import record_credential_issued
 from service.training.completion import recorded_minutes
 from service.training.learners import cipher

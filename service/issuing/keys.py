@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from credentials.keys import NoActiveKey, active_key, create_key, rotate_key
 from credentials.models import KEY_ACTIVE, SigningKey
-from service.settings import Settings
+from service.core.settings import Settings
 
 log = logging.getLogger("skills.issuing")
 
@@ -77,7 +77,7 @@ def ensure_key_at_startup(settings: Settings) -> None:
     """Called from the app lifespan; never fails start-up (an unmigrated DB only logs)."""
     if not settings.auto_create_issuer_key():
         return
-    from service.db import session_scope
+    from service.core.db import session_scope
 
     try:
         with session_scope() as session:

@@ -29,8 +29,8 @@ from credentials import issuance
 from credentials.keys import NoActiveKey
 from credentials.models import Credential
 from credentials.timefmt import as_utc, utcnow, whole_seconds
-from service.issuing import config
-from service.settings import Settings
+from service.core.settings import Settings
+from service.issuing import issuer_documents
 from service.training.hours_rules import minutes_to_xueshi
 from service.training.idnumber import InvalidIdNumber, validate_id_number
 
@@ -103,8 +103,8 @@ def issue(
     if not _BASIS.fullmatch(enrollment_ref or ""):
         raise IssuingError("invalid-basis", "The basis must look like 'rpl:CASE-123'.")
     try:
-        ach = config.achievement(settings, occupation_code, level)
-    except config.UnknownAchievement:
+        ach = issuer_documents.achievement(settings, occupation_code, level)
+    except issuer_documents.UnknownAchievement:
         raise IssuingError(
             "unknown-achievement",
             f"No achievement for occupation {occupation_code} at level {level}.",
@@ -128,7 +128,7 @@ def issue(
             id_number=checked_id,
             hours=hours,
             score=score,
-            issuer_profile=config.issuer_profile(settings),
+            issuer_profile=issuer_documents.issuer_profile(settings),
             master_key=settings.master_key_bytes(),
             public_base_url=settings.public_base_url,
             now=now,
@@ -254,7 +254,7 @@ def summary(settings: Settings, row: Credential) -> dict[str, Any]:
         "id": row.credential_id,
         "state": credential_state(row),
         "achievement_id": row.achievement_id,
-        "achievement_slug": config.slug_from_achievement_id(settings, row.achievement_id),
+        "achievement_slug": issuer_documents.slug_from_achievement_id(settings, row.achievement_id),
         "learner_subject_id": str(row.learner_uuid),
         "basis": row.enrollment_ref,
         "issuer_id": row.issuer_id,

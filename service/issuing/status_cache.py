@@ -27,7 +27,7 @@ from credentials.models import StatusList
 from credentials.resolvers import StatusListNotFound
 from credentials.status_list import build_status_list_credential, status_list_url
 from credentials.timefmt import utcnow
-from service.settings import Settings
+from service.core.settings import Settings
 
 MAX_ENTRIES = 512
 

@@ -29,8 +29,8 @@ from credentials.resolvers import (
     chain_fetchers,
 )
 from credentials.verify import KeyNotFound, KeyUnavailable, ResolvedKey, verify
+from service.core.settings import Settings
 from service.issuing.status_cache import CachedDbStatusFetcher
-from service.settings import Settings
 
 # Reasons of a report that mean "we could not even read a credential": the API answers 422.
 UNREADABLE_REASONS = frozenset(
@@ -163,7 +163,7 @@ def verify_submission(
     gets the same answer from the page as from the API. Blocking (database, maybe a foreign
     key fetch): async callers run it in a worker thread, hence its own session.
     """
-    from service.db import get_engine
+    from service.core.db import get_engine
     from service.issuing.service import find_credential
 
     with Session(get_engine(), expire_on_commit=False) as session:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from service.settings import Settings, get_settings
+from service.core.settings import Settings, get_settings
 
 
 def make_celery(settings: Settings | None = None) -> Celery:

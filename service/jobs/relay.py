@@ -15,11 +15,11 @@ from celery import Celery
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from service.db import get_engine, is_postgres
+from service.core.db import get_engine, is_postgres
+from service.core.observability.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
+from service.core.timeutil import utcnow
 from service.jobs.models import JobStatus, OutboxJob
 from service.jobs.runner import backoff
-from service.observability.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
-from service.timeutil import utcnow
 
 log = logging.getLogger("skills.relay")
 RESEND_SENT_AFTER = timedelta(minutes=10)

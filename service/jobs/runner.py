@@ -12,11 +12,11 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from service.db import get_engine, is_postgres
+from service.core.db import get_engine, is_postgres
+from service.core.observability.logging import scrub
+from service.core.timeutil import utcnow
 from service.jobs.handlers import get_handler
 from service.jobs.models import JobStatus, OutboxJob
-from service.observability.logging import scrub
-from service.timeutil import utcnow
 
 log = logging.getLogger("skills.jobs")
 MAX_RUN_ATTEMPTS = 8

@@ -32,10 +32,10 @@ from content.formats.model import CMI5, XAPI
 from content.models import PackageVersion
 from service.accounts.models import User
 from service.accounts.tokens import TokenError, decode_token, issue_token
+from service.core.settings import Settings
+from service.core.timeutil import as_utc
 from service.packages.launch import make_grant
 from service.packages.launch_models import LaunchSession
-from service.settings import Settings
-from service.timeutil import as_utc
 from service.training.models import Enrollment, Learner
 
 LAUNCH_TOKEN_TYP = "xapi-launch"  # noqa: S105 - a token type, not a secret

@@ -9,10 +9,10 @@ from sqlmodel import Session
 
 from content.models import PackageVersion
 from content.versions import ingest_version
+from service.core.settings import get_settings
+from service.core.storage import get_storage
 from service.jobs.handlers import job_handler
 from service.jobs.outbox import enqueue
-from service.settings import get_settings
-from service.storage import get_storage
 
 log = logging.getLogger("skills.packages")
 INGEST = "packages.ingest"

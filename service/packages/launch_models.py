@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from service.columns import created_at, timestamp, uuid_pk
+from service.core.columns import created_at, timestamp, uuid_pk
 
 
 class LaunchSession(SQLModel, table=True):

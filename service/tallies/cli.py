@@ -17,9 +17,9 @@ def reconcile_cmd(
     ] = False,
 ) -> None:
     """Recompute the tallies from source rows, correct drift (unless --check-only), report."""
-    from service.db import get_engine
-    from service.observability.logging import configure_logging
-    from service.settings import get_settings
+    from service.core.db import get_engine
+    from service.core.observability.logging import configure_logging
+    from service.core.settings import get_settings
     from service.tallies import reconcile
 
     configure_logging(get_settings().log_level)
@@ -34,7 +34,7 @@ def reconcile_cmd(
 @tallies_app.command("target")
 def target_cmd(code: Annotated[str, typer.Argument()] = "person_times") -> None:
     """Progress toward a target (as GET /api/v1/tallies/target)."""
-    from service.db import session_scope
+    from service.core.db import session_scope
     from service.tallies.projection import UnknownTarget
     from service.tallies.queries import target_progress
 
@@ -52,8 +52,8 @@ def demo_data_cmd(
     """Body of `skills demo-data` (the command itself lives in service.cli)."""
     from sqlmodel import Session
 
-    from service.db import get_engine
-    from service.settings import get_settings
+    from service.core.db import get_engine
+    from service.core.settings import get_settings
     from service.tallies import demo_data
 
     settings = get_settings()

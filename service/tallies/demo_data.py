@@ -35,6 +35,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.accounts.models import Organization
+from service.core.timeutil import CITY_TZ, utcnow
 from service.tallies.dimensions import DISTINCT_SETS, KEY_COLUMNS
 from service.tallies.models import (
     TallyCell,
@@ -53,7 +54,6 @@ from service.tallies.recompute import (
     expected_learners,
     insert_missing_facts,
 )
-from service.timeutil import CITY_TZ, utcnow
 from service.training.idnumber import compute_check_digit
 from service.training.models import Enrollment, HoursEntry, Learner, Offering
 from service.training.occupations import OCCUPATIONS

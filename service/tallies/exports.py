@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 from sqlmodel import Session
 
-from service.db import get_engine
+from service.core.db import get_engine
 from service.tallies.dimensions import build_query
 from service.tallies.labels import LABEL_COLUMNS, Labeller
 from service.tallies.queries import iter_breakdown

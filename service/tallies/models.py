@@ -25,7 +25,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.columns import created_at, json_column, timestamp, uuid_pk
+from service.core.columns import created_at, json_column, timestamp, uuid_pk
 
 NIL_UUID = uuid.UUID(int=0)
 CELL_DIMS = (

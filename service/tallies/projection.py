@@ -19,9 +19,9 @@ from datetime import date, timedelta
 
 from sqlmodel import Session
 
+from service.core.timeutil import CITY_TZ, utcnow
 from service.tallies.models import RefTallyTarget
 from service.tallies.queries import breakdown, count_between, percent
-from service.timeutil import CITY_TZ, utcnow
 
 TRAILING_DAYS = 90
 MAX_PROJECTION_DAYS = 100 * 366  # beyond a century the date is reported as null

@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from service.core.timeutil import utcnow
 from service.tallies import metrics
 from service.tallies.dimensions import DISTINCT_SETS, KEY_COLUMNS
 from service.tallies.models import (
@@ -50,7 +51,6 @@ from service.tallies.recompute import (
     source_facts,
 )
 from service.tallies.upserts import increment
-from service.timeutil import utcnow
 
 log = logging.getLogger("skills.tallies")
 MAX_REPORTED_DIFFS = 200

@@ -38,6 +38,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from service.core.timeutil import CITY_TZ
 from service.tallies.dimensions import KEY_COLUMNS, distinct_keys, key_tuple
 from service.tallies.models import (
     CELL_DIMS,
@@ -50,7 +51,6 @@ from service.tallies.models import (
     TallyLearner,
 )
 from service.tallies.upserts import increment
-from service.timeutil import CITY_TZ
 
 PENDING = "tallies.pending"
 FACT = TallyCompletion.__table__

@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, select
 
 from service.accounts.audit import record_audit
-from service.api.patching import refuse_nulls
+from service.core.patching import refuse_nulls
+from service.core.timeutil import utcnow
 from service.tallies.dimensions import InvalidQuery, parse_filters
 from service.tallies.models import RefTallyTarget
-from service.timeutil import utcnow
 
 METRICS = ("person_times", "distinct_learners")
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -67,7 +67,7 @@ class TargetPatch(BaseModel):
     filters: dict[str, str | int] | None = Field(default=None, max_length=10)
     is_active: bool | None = None
 
-    # An explicit null is a 422 naming the field (service.api.patching), as in every PATCH.
+    # An explicit null is a 422 naming the field (service.core.patching), as in every PATCH.
     _no_nulls = refuse_nulls(
         "title", "description", "metric", "target", "period_from", "period_to", "filters",
         "is_active",

@@ -15,7 +15,7 @@ RECONCILE_JOB = "tallies.reconcile"
 
 
 def enqueue_reconcile(interval_seconds: float, trigger: str = "beat") -> str:
-    from service.db import session_scope
+    from service.core.db import session_scope
     from service.jobs.outbox import enqueue
 
     slot = int(time.time() // max(interval_seconds, 60))
@@ -32,6 +32,6 @@ def enqueue_reconcile(interval_seconds: float, trigger: str = "beat") -> str:
 def register(app: Celery) -> None:
     @app.task(name="skills.tallies_reconcile")
     def tallies_reconcile() -> str:
-        from service.settings import get_settings
+        from service.core.settings import get_settings
 
         return enqueue_reconcile(get_settings().tallies_reconcile_seconds)

@@ -23,9 +23,9 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from service.core.timeutil import CITY_TZ
 from service.jobs.outbox import enqueue
 from service.tallies.rollups import record_completion
-from service.timeutil import CITY_TZ
 from service.training.errors import TrainingError
 from service.training.models import Enrollment, HoursEntry, Offering
 from service.training.progress import lock_enrollment, move

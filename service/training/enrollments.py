@@ -30,12 +30,12 @@ from sqlmodel import Session, select
 
 from service.accounts.audit import record_audit
 from service.api.deps import Principal
-from service.timeutil import CITY_TZ
-from service.training.catalog import load_policy, subsidy_rules
+from service.core.timeutil import CITY_TZ
 from service.training.completion import complete_if_due
 from service.training.errors import TrainingError
 from service.training.models import Enrollment, Learner, Offering
 from service.training.progress import ensure_started, lock_enrollment, lock_learner, move
+from service.training.reference_checks import load_policy, subsidy_rules
 from service.training.reference_data import FundingKind
 from service.training.states import EnrollmentState
 from service.training.subsidy import PriorSubsidy, SubsidyCandidate, SubsidyDecision, decide

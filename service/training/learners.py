@@ -16,13 +16,13 @@ from sqlmodel import Session, select
 from service.accounts.audit import record_audit
 from service.accounts.models import Organization, Role, User
 from service.api.deps import Principal
-from service.settings import get_settings
-from service.timeutil import utcnow
-from service.training.catalog import check_district, check_groups
+from service.core.settings import get_settings
+from service.core.timeutil import utcnow
 from service.training.errors import TrainingError
 from service.training.idnumber import InvalidPersonalNumber, validate_id_number, validate_phone
 from service.training.models import Learner
 from service.training.pii import PiiCipher, mask_id, mask_phone
+from service.training.reference_checks import check_district, check_groups
 
 
 def cipher() -> PiiCipher:

@@ -29,8 +29,8 @@ from sqlmodel import Session, select
 
 from service.accounts.models import Role
 from service.api.deps import Principal
-from service.settings import get_settings
-from service.timeutil import as_utc
+from service.core.settings import get_settings
+from service.core.timeutil import as_utc
 from service.training.completion import complete_if_due
 from service.training.errors import TrainingError
 from service.training.hours_rules import HoursSource

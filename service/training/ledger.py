@@ -31,8 +31,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from service.timeutil import as_utc
-from service.training.catalog import load_policy
+from service.core.timeutil import as_utc
 from service.training.completion import complete_if_due
 from service.training.hours_rules import (
     EnrollmentFacts,
@@ -47,6 +46,7 @@ from service.training.hours_rules import (
 )
 from service.training.models import Enrollment, HoursEntry, HoursRejection, Learner, Offering
 from service.training.reasons import Reason
+from service.training.reference_checks import load_policy
 from service.training.reference_data import CHINA_TZ, OfferingMode
 from service.training.states import EnrollmentState, transition
 

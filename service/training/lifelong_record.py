@@ -8,7 +8,7 @@ import uuid
 from sqlmodel import Session, select
 
 from service.accounts.models import Organization
-from service.timeutil import as_utc
+from service.core.timeutil import as_utc
 from service.training.ledger import minutes_by_enrollment, totals
 from service.training.models import Enrollment, Learner, Offering
 from service.training.occupations import level_name

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.columns import created_at, json_column, timestamp, uuid_pk
+from service.core.columns import created_at, json_column, timestamp, uuid_pk
 
 
 class Learner(SQLModel, table=True):

@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 from service.accounts.audit import record_audit
 from service.accounts.models import Organization
 from service.api.deps import Principal
-from service.timeutil import utcnow
+from service.core.timeutil import utcnow
 from service.training import geo
-from service.training.catalog import check_cluster, check_district, check_occupation_level
 from service.training.errors import TrainingError
 from service.training.models import Offering
+from service.training.reference_checks import check_cluster, check_district, check_occupation_level
 
 STRUCTURAL_FIELDS = frozenset(
     {

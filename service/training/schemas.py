@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from service.api.patching import refuse_nulls
+from service.core.patching import refuse_nulls
 from service.training.hours_rules import HoursSource
 from service.training.reference_data import FundingKind, LearnerGroup, OfferingMode, TrainingType
 

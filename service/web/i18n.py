@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from service.web.catalog import MESSAGES
+from service.web.messages import MESSAGES
 
 LANGS = ("zh", "en")
 DEFAULT = "zh"

@@ -12,7 +12,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from credentials.timefmt import parse_xsd
-from service.timeutil import CITY_TZ
+from service.core.timeutil import CITY_TZ
 from service.web.i18n import Translator
 
 # Result -> (tone for colour, icon). The icon and the words carry the meaning; colour only adds.

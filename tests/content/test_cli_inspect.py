@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from service.cli_packages import packages_app
+from service.packages.cli import packages_app
 from tests.content.zipkit import good_packages, hostile_corpus
 
 runner = CliRunner()

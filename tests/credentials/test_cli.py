@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from credentials import baking, images
-from service.cli_credentials import credentials_app, keys_app
+from service.issuing.cli import credentials_app, keys_app
 
 from .test_foreign_issuers import _public_jwk, _vc11_token, foreign  # noqa: F401
 
@@ -12,7 +12,7 @@ from .test_foreign_issuers import _public_jwk, _vc11_token, foreign  # noqa: F40
 @pytest.fixture
 def cli_env(settings, tmp_path, monkeypatch):
     monkeypatch.setenv("SKILLS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
-    from service import settings as settings_module
+    from service.core import settings as settings_module
 
     settings_module.get_settings.cache_clear()
     yield tmp_path

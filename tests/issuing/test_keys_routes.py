@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import jwt
 from typer.testing import CliRunner
 
-from service.cli_credentials import keys_app
+from service.issuing.cli import keys_app
 
 
 def test_jwks_and_kid_url(client, issuer_key, settings):

@@ -17,8 +17,8 @@ from tests.content.conftest import moto_endpoint  # noqa: F401 - shared session 
 @pytest.fixture(params=["local", "s3"])
 def backend(request, settings, monkeypatch):
     """Re-installs the settings with the storage backend under test; returns the settings."""
-    from service import settings as settings_module
-    from service import storage as storage_module
+    from service.core import settings as settings_module
+    from service.core import storage as storage_module
 
     if request.param == "s3":
         endpoint = request.getfixturevalue("moto_endpoint")
@@ -38,7 +38,7 @@ def backend(request, settings, monkeypatch):
 
 @pytest.fixture
 def storage(backend):
-    from service.storage import get_storage
+    from service.core.storage import get_storage
 
     return get_storage()
 

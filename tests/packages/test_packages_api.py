@@ -143,7 +143,7 @@ def test_hostile_uploads_are_rejected_and_leave_nothing(client, staff, storage, 
 
 
 def test_upload_limits_and_bad_requests(client, staff, storage, session, monkeypatch, backend):
-    from service import settings as settings_module
+    from service.core import settings as settings_module
 
     package = _create(client, staff["headers"])
     monkeypatch.setenv("SKILLS_PACKAGE_MAX_UPLOAD_BYTES", "2048")

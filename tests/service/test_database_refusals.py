@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import DataError, IntegrityError
 
 from service.api.problems import database_refusal
-from service.observability.logging import scrub
+from service.core.observability.logging import scrub
 
 
 class _Orig(Exception):

@@ -134,7 +134,7 @@ def test_health_ready_metrics_docs(client):
 
 def test_readyz_names_the_failed_check(client, monkeypatch):
     monkeypatch.setenv("SKILLS_BROKER_URL", "redis://127.0.0.1:1/0")
-    from service.api import routes_health
+    from service.api.routes import health as routes_health
 
     def broken():
         raise ConnectionError("broker down")
@@ -146,7 +146,7 @@ def test_readyz_names_the_failed_check(client, monkeypatch):
 
 
 def test_logs_are_json_with_request_id_and_no_personal_data(client, make_user, login, caplog):
-    from service.observability.logging import JsonFormatter
+    from service.core.observability.logging import JsonFormatter
 
     caplog.set_level(logging.INFO)
     headers = login(make_user("admin"))

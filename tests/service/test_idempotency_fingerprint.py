@@ -12,7 +12,7 @@ BODY = {"id_number": "33020319900307123X", "name": "张三"}
 
 
 def test_fingerprint_is_keyed_not_a_bare_hash(settings, monkeypatch):
-    from service import settings as settings_module
+    from service.core import settings as settings_module
 
     plain = hashlib.sha256(
         json.dumps(BODY, sort_keys=True, ensure_ascii=False).encode()

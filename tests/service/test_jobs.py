@@ -13,12 +13,12 @@ import pytest
 from sqlmodel import Session, select
 
 from service.accounts.models import AuditEvent
+from service.core.settings import Settings
 from service.jobs.celery_app import make_celery
 from service.jobs.models import JobStatus, OutboxJob
 from service.jobs.outbox import enqueue
 from service.jobs.relay import relay_pending
 from service.jobs.runner import run_job_by_id
-from service.settings import Settings
 from tests.support.tcp_proxy import TcpProxy
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from service.db import normalise_url
-from service.migrate import upgrade
+from service.core.db import normalise_url
+from service.core.migrate import upgrade
 
 PG_ENV = "SKILLS_TEST_DATABASE_URL"
 REDIS_ENV = "SKILLS_TEST_REDIS_URL"

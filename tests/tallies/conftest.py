@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from service.timeutil import CITY_TZ
+from service.core.timeutil import CITY_TZ
 from service.training.completion import complete_if_due
 from service.training.idnumber import compute_check_digit
 from service.training.learners import cipher

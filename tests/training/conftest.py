@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from service.timeutil import CITY_TZ, utcnow
+from service.core.timeutil import CITY_TZ, utcnow
 from service.training.idnumber import compute_check_digit
 
 _serial = itertools.count(100)

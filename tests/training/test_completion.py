@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from service.core.timeutil import as_utc, utcnow
 from service.jobs.models import OutboxJob
-from service.timeutil import as_utc, utcnow
 from service.training.completion import complete_if_due
 from service.training.models import Enrollment
 from tests.training.conftest import session_entry

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from sqlalchemy import inspect, text
 
-from service.observability.logging import JsonFormatter
+from service.core.observability.logging import JsonFormatter
 from tests.issuing.conftest import LEVEL, OCCUPATION, issuer_key  # noqa: F401 - fixture
 from tests.training.conftest import make_id_number
 

@@ -1,0 +1,130 @@
+"""Operator views: the outbox (background jobs) and the audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session, select
+
+from service.accounts.audit import record_audit
+from service.accounts.models import AuditEvent
+from service.api.deps import AdminOnly, Principal
+from service.api.pagination import Page, PageParams, page_params, paginate
+from service.api.problems import conflict, not_found
+from service.core.db import get_session
+from service.core.timeutil import utcnow
+from service.jobs.models import JobStatus, OutboxJob
+from service.jobs.outbox import enqueue
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+
+class JobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    kind: str
+    status: str
+    publish_attempts: int
+    run_attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    done_at: datetime | None
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor_role: str | None
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: str
+    request_id: str | None
+
+
+@router.get("/jobs", response_model=Page[JobOut])
+def list_jobs(
+    _: Principal = AdminOnly,
+    params: PageParams = Depends(page_params),
+    status: JobStatus | None = Query(None),
+    kind: str | None = Query(None, max_length=80),
+    session: Session = Depends(get_session),
+):
+    stmt = select(OutboxJob).order_by(OutboxJob.created_at.desc(), OutboxJob.id)
+    if status:
+        stmt = stmt.where(OutboxJob.status == status)
+    if kind:
+        stmt = stmt.where(OutboxJob.kind == kind)
+    items, total = paginate(session, stmt, params)
+    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
+
+
+@router.post("/jobs/ping", status_code=202, response_model=JobOut)
+def ping_job(principal: Principal = AdminOnly, session: Session = Depends(get_session)):
+    """Enqueue a no-op job to check the outbox, broker and worker end to end."""
+    job = enqueue(session, "ops.ping", {"requested_by": str(principal.user_id)})
+    session.commit()
+    return job
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: uuid.UUID, _: Principal = AdminOnly, session: Session = Depends(get_session)):
+    job = session.get(OutboxJob, job_id)
+    if job is None:
+        raise not_found("Job")
+    return job
+
+
+@router.post("/jobs/{job_id}/retry", response_model=JobOut, summary="Run a failed job again")
+def retry_job(
+    job_id: uuid.UUID, principal: Principal = AdminOnly, session: Session = Depends(get_session)
+):
+    """A failed job (for example, issuance while no signing key existed) goes back to pending
+    with fresh attempts; the relay hands it over again. Jobs in other states are left alone."""
+    job = session.get(OutboxJob, job_id)
+    if job is None:
+        raise not_found("Job")
+    if job.status != JobStatus.failed:
+        raise conflict(
+            f"Job is {job.status}; only failed jobs can be retried.",
+            "invalid-job-state",
+            current_status=job.status,
+        )
+    job.status = JobStatus.pending
+    job.run_attempts = 0
+    job.publish_attempts = 0
+    job.available_at = utcnow()
+    session.add(job)
+    record_audit(
+        session,
+        actor=principal,
+        action="job.retry",
+        subject_type="job",
+        subject_id=str(job.id),
+        detail=job.kind,
+    )
+    session.commit()
+    return job
+
+
+@router.get("/audit", response_model=Page[AuditOut])
+def list_audit(
+    _: Principal = AdminOnly,
+    params: PageParams = Depends(page_params),
+    action: str | None = Query(None, max_length=80),
+    subject_id: str | None = Query(None, max_length=100),
+    session: Session = Depends(get_session),
+):
+    stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if subject_id:
+        stmt = stmt.where(AuditEvent.subject_id == subject_id)
+    items, total = paginate(session, stmt, params)
+    return Page(items=items, total=total, limit=params.limit, offset=params.offset)

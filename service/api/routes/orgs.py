@@ -1,0 +1,129 @@
+"""Organizations: the city creates them; their own admins may read and rename them."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Header, Query
+from sqlmodel import Session, select
+
+from service.accounts.audit import record_audit
+from service.accounts.models import Organization, Role
+from service.api.deps import (
+    AdminOnly,
+    Principal,
+    StaffOrAdmin,
+    ensure_org_access,
+    org_filter,
+    require_roles,
+)
+from service.api.idempotency import run_idempotent
+from service.api.pagination import Page, PageParams, page_params, paginate
+from service.api.problems import conflict, not_found
+from service.api.schemas.accounts import OrganizationIn, OrganizationOut, OrganizationPatch
+from service.core.db import get_session
+from service.core.timeutil import utcnow
+
+router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
+
+
+@router.post("", status_code=201, response_model=OrganizationOut)
+def create_organization(
+    body: OrganizationIn,
+    principal: Principal = AdminOnly,
+    session: Session = Depends(get_session),
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+):
+    def create():
+        if (
+            body.credit_code
+            and session.exec(
+                select(Organization).where(Organization.credit_code == body.credit_code)
+            ).first()
+        ):
+            raise conflict("An organization with this credit code exists.", "credit-code-taken")
+        org = Organization(**body.model_dump())
+        session.add(org)
+        session.flush()
+        record_audit(
+            session,
+            actor=principal,
+            action="organization.create",
+            subject_type="organization",
+            subject_id=str(org.id),
+        )
+        return OrganizationOut.model_validate(org)
+
+    return run_idempotent(
+        session,
+        actor_key=principal.actor_key,
+        route="organizations.create",
+        key=idempotency_key,
+        body=body,
+        create=create,
+    )
+
+
+@router.get("", response_model=Page[OrganizationOut])
+def list_organizations(
+    principal: Principal = StaffOrAdmin,
+    params: PageParams = Depends(page_params),
+    district_code: str | None = Query(None, pattern=r"^\d{6}$"),
+    kind: str | None = Query(None, max_length=40),
+    q: str | None = Query(None, max_length=100, description="Name contains"),
+    session: Session = Depends(get_session),
+):
+    stmt = select(Organization).order_by(Organization.name, Organization.id)
+    scope = org_filter(principal)
+    if scope is not None:
+        stmt = stmt.where(Organization.id == scope)
+    if district_code:
+        stmt = stmt.where(Organization.district_code == district_code)
+    if kind:
+        stmt = stmt.where(Organization.kind == kind)
+    if q:
+        stmt = stmt.where(Organization.name.contains(q))
+    items, total = paginate(session, stmt, params)
+    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
+
+
+def _get_org(session: Session, org_id: uuid.UUID, principal: Principal) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise not_found("Organization")
+    ensure_org_access(principal, org.id)
+    return org
+
+
+@router.get("/{org_id}", response_model=OrganizationOut)
+def get_organization(
+    org_id: uuid.UUID, principal: Principal = StaffOrAdmin, session: Session = Depends(get_session)
+):
+    return _get_org(session, org_id, principal)
+
+
+@router.patch("/{org_id}", response_model=OrganizationOut)
+def update_organization(
+    org_id: uuid.UUID,
+    body: OrganizationPatch,
+    principal: Principal = Depends(require_roles(Role.admin, Role.org_admin)),
+    session: Session = Depends(get_session),
+):
+    org = _get_org(session, org_id, principal)
+    changes = body.model_dump(exclude_unset=True)
+    if "is_active" in changes and not principal.is_admin:
+        raise conflict("Only the city may activate or deactivate an organization.", "admin-only")
+    for field, value in changes.items():
+        setattr(org, field, value)
+    org.updated_at = utcnow()
+    session.add(org)
+    record_audit(
+        session,
+        actor=principal,
+        action="organization.update",
+        subject_type="organization",
+        subject_id=str(org.id),
+        detail=",".join(sorted(changes)),
+    )
+    session.commit()
+    return org

@@ -1,0 +1,97 @@
+"""A learner's share links: create one for a credential, list them, withdraw one.
+
+The learner is the caller (learner token) or the one the platform acts for (``X-Learner-Id``),
+resolved by ``service.training.access.acting_learner`` like every ``/me`` route. The answer
+carries the page's absolute URL and its QR image URL, for the platform to show or send.
+Creating honours ``Idempotency-Key`` (a retried create returns the same link, not a second one).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from service.accounts.models import Role
+from service.api.deps import Principal, require_roles
+from service.api.idempotency import run_idempotent
+from service.api.pagination import PageParams, page_params
+from service.core.db import get_session
+from service.core.settings import Settings, get_settings
+from service.issuing import shares
+from service.training.access import ACTING_HEADER, acting_learner
+
+router = APIRouter(prefix="/api/v1/me", tags=["me", "share links"])
+Personal = Depends(require_roles(Role.learner, Role.platform))
+
+
+class ShareIn(BaseModel):
+    show_name: bool = False
+
+
+@router.post(
+    "/credentials/{credential_id}/shares",
+    status_code=201,
+    summary="Create a share link (public page with QR code) for one of my credentials",
+)
+def create_share(
+    credential_id: str,
+    body: ShareIn | None = None,
+    principal: Principal = Personal,
+    acting: str | None = Header(default=None, alias=ACTING_HEADER),
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+):
+    learner = acting_learner(session, principal, acting)
+    show_name = bool(body and body.show_name)
+
+    def create():
+        share, credential = shares.create_share(
+            session, learner, credential_id, show_name=show_name
+        )
+        return shares.share_out(settings, share, credential)
+
+    return run_idempotent(
+        session,
+        actor_key=principal.actor_key,
+        # Per learner: the platform's one service account acts for many learners.
+        route=f"me.shares.create:{learner.id}",
+        key=idempotency_key,
+        body={"credential_id": credential_id, "show_name": show_name},
+        create=create,
+    )
+
+
+@router.get("/shares", summary="My share links, newest first")
+def list_shares(
+    active: bool = Query(False, description="Only links that are not withdrawn"),
+    params: PageParams = Depends(page_params),
+    principal: Principal = Personal,
+    acting: str | None = Header(default=None, alias=ACTING_HEADER),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+):
+    learner = acting_learner(session, principal, acting)
+    rows, total = shares.list_shares(
+        session, learner, params.limit, params.offset, active_only=active
+    )
+    return {
+        "items": [shares.share_out(settings, share, cred) for share, cred in rows],
+        "total": total,
+        "limit": params.limit,
+        "offset": params.offset,
+    }
+
+
+@router.delete("/shares/{code}", status_code=204, summary="Withdraw a share link")
+def withdraw_share(
+    code: str,
+    principal: Principal = Personal,
+    acting: str | None = Header(default=None, alias=ACTING_HEADER),
+    session: Session = Depends(get_session),
+):
+    learner = acting_learner(session, principal, acting)
+    shares.revoke_share(session, learner, code)
+    session.commit()
+    return Response(status_code=204)

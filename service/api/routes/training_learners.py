@@ -1,0 +1,225 @@
+"""Learners: create-or-find by ID number (in the body only), read, change, audited export.
+
+Roles: create by admin, org staff, the platform, or a learner registering themselves; reads per
+:mod:`service.training.access`; the full-number export is admin-only and audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Body, Depends, Header, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlmodel import Session, select
+
+from service.accounts.models import Role
+from service.api.deps import AdminOnly, Principal, current_principal, require_roles
+from service.api.pagination import Page, PageParams, page_params, paginate
+from service.core.db import get_session
+from service.training import learners as service
+from service.training.access import (
+    ACTING_HEADER,
+    acting_learner,
+    ensure_can_view_learner,
+    is_own,
+    visible_learner_ids_clause,
+)
+from service.training.errors import TrainingError, not_found
+from service.training.ledger import minutes_by_enrollment, totals
+from service.training.lifelong_record import build_record
+from service.training.models import Enrollment, Learner
+from service.training.schemas import LearnerIn, LearnerOut, LearnerPatch
+
+router = APIRouter(prefix="/api/v1", tags=["learners"])
+Creators = Depends(
+    require_roles(Role.admin, Role.org_admin, Role.trainer, Role.platform, Role.learner)
+)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def load_learner(session: Session, learner_id: uuid.UUID, principal: Principal) -> Learner:
+    learner = session.get(Learner, learner_id)
+    if learner is None:
+        raise not_found("Learner")
+    ensure_can_view_learner(session, principal, learner)
+    return learner
+
+
+def _out(learner: Learner, status: int) -> JSONResponse:
+    body = jsonable_encoder(LearnerOut.model_validate(learner))
+    return JSONResponse(body, status_code=status, headers=NO_STORE)
+
+
+@router.post(
+    "/learners",
+    status_code=201,
+    response_model=LearnerOut,
+    responses={200: {"description": "The person is already registered"}},
+)
+def create_or_find_learner(
+    body: LearnerIn, principal: Principal = Creators, session: Session = Depends(get_session)
+):
+    learner, created = service.create_or_find(
+        session,
+        principal,
+        id_number=body.id_number,
+        name=body.name,
+        phone=body.phone,
+        district_code=body.district_code,
+        groups=[str(g) for g in body.groups],
+        employer_organization_id=body.employer_organization_id,
+        user_id=body.user_id,
+    )
+    if not created and principal.role == Role.learner and not is_own(principal, learner):
+        raise TrainingError(
+            409,
+            "identity-verification-required",
+            "This person is already registered; linking the record to your account needs "
+            "identity verification through the platform or the city.",
+        )
+    return _out(learner, 201 if created else 200)
+
+
+@router.post("/learners/lookup", response_model=LearnerOut)
+def lookup_learner(
+    id_number: str = Body(..., embed=True, max_length=40),
+    principal: Principal = Depends(
+        require_roles(Role.admin, Role.org_admin, Role.trainer, Role.platform)
+    ),
+    session: Session = Depends(get_session),
+):
+    """Find a person by ID number (sent in the body, never the URL)."""
+    learner = service.find_by_id_number(session, id_number)
+    if learner is None:
+        raise not_found("Learner")
+    return _out(learner, 200)
+
+
+@router.get("/learners", response_model=Page[LearnerOut])
+def list_learners(
+    principal: Principal = Depends(require_roles(Role.admin, Role.org_admin, Role.trainer)),
+    params: PageParams = Depends(page_params),
+    district_code: str | None = Query(None, pattern=r"^\d{6}$"),
+    q: str | None = Query(None, max_length=100, description="Name contains"),
+    session: Session = Depends(get_session),
+):
+    stmt = select(Learner).order_by(Learner.created_at, Learner.id)
+    clause = visible_learner_ids_clause(principal)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    if district_code:
+        stmt = stmt.where(Learner.district_code == district_code)
+    if q:
+        stmt = stmt.where(Learner.name.contains(q))
+    items, total = paginate(session, stmt, params)
+    return Page(
+        items=[LearnerOut.model_validate(i) for i in items],
+        total=total,
+        limit=params.limit,
+        offset=params.offset,
+    )
+
+
+@router.get("/learners/{learner_id}", response_model=LearnerOut)
+def get_learner(
+    learner_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+):
+    return _out(load_learner(session, learner_id, principal), 200)
+
+
+@router.patch("/learners/{learner_id}", response_model=LearnerOut)
+def update_learner(
+    learner_id: uuid.UUID,
+    body: LearnerPatch,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+):
+    learner = load_learner(session, learner_id, principal)
+    changes = body.model_dump(exclude_unset=True)
+    if "groups" in changes and changes["groups"] is not None:
+        changes["groups"] = [str(g) for g in changes["groups"]]
+    return _out(service.update(session, principal, learner, changes), 200)
+
+
+@router.post("/learners/{learner_id}/pii-export")
+def export_learner_pii(
+    learner_id: uuid.UUID, principal: Principal = AdminOnly, session: Session = Depends(get_session)
+):
+    """The full ID and phone numbers, for an authorised export. Admin only; audited."""
+    learner = session.get(Learner, learner_id)
+    if learner is None:
+        raise not_found("Learner")
+    return JSONResponse(service.export_pii(session, principal, learner), headers=NO_STORE)
+
+
+@router.get("/learners/{learner_id}/record")
+def learner_record(
+    learner_id: uuid.UUID,
+    principal: Principal = Depends(require_roles(Role.admin, Role.platform, Role.learner)),
+    session: Session = Depends(get_session),
+):
+    """The lifelong skill record: for the learner, the platform acting for them, or an admin."""
+    learner = load_learner(session, learner_id, principal)
+    return JSONResponse(jsonable_encoder(build_record(session, learner)), headers=NO_STORE)
+
+
+@router.get("/learners/{learner_id}/hours")
+def learner_hours(
+    learner_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+):
+    """Hours per enrollment and in total, in minutes and 学时."""
+    learner = load_learner(session, learner_id, principal)
+    return hours_summary(session, learner)
+
+
+def hours_summary(session: Session, learner: Learner) -> dict:
+    ids = session.exec(select(Enrollment.id).where(Enrollment.learner_id == learner.id)).all()
+    per = minutes_by_enrollment(session, ids)
+    return {
+        "learner_id": str(learner.id),
+        "total": totals(
+            sum(v["minutes"] for v in per.values()), sum(v["online_minutes"] for v in per.values())
+        ),
+        "enrollments": [
+            {"enrollment_id": str(eid), **totals(v["minutes"], v["online_minutes"])}
+            for eid, v in sorted(per.items(), key=lambda kv: str(kv[0]))
+        ],
+    }
+
+
+# --- the caller's own record (learner token, or platform with X-Learner-Id) -------------------
+
+Personal = Depends(require_roles(Role.learner, Role.platform))
+
+
+@router.get("/me/learner", response_model=LearnerOut, tags=["me"])
+def my_learner(
+    principal: Principal = Personal,
+    x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
+    session: Session = Depends(get_session),
+):
+    return _out(acting_learner(session, principal, x_learner_id), 200)
+
+
+@router.get("/me/record", tags=["me"])
+def my_record(
+    principal: Principal = Personal,
+    x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
+    session: Session = Depends(get_session),
+):
+    learner = acting_learner(session, principal, x_learner_id)
+    return JSONResponse(jsonable_encoder(build_record(session, learner)), headers=NO_STORE)
+
+
+@router.get("/me/hours", tags=["me"])
+def my_hours(
+    principal: Principal = Personal,
+    x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
+    session: Session = Depends(get_session),
+):
+    return hours_summary(session, acting_learner(session, principal, x_learner_id))

@@ -1,0 +1,113 @@
+"""Reference data (public, read-only): districts, "361" clusters, occupations and vocabularies."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from sqlmodel import Session, select
+
+from service.api.pagination import Page, PageParams, page_params, paginate
+from service.api.problems import not_found
+from service.core.db import get_session
+from service.training.reference_checks import load_policy
+from service.training.reference_models import (
+    RefCluster,
+    RefClusterVersion,
+    RefDistrict,
+    RefFundingKind,
+    RefLearnerGroup,
+    RefOccupation,
+    RefOccupationLevel,
+    RefOfferingMode,
+    RefSkillLevel,
+    RefTrainingType,
+)
+
+router = APIRouter(prefix="/api/v1/reference", tags=["reference data"])
+
+
+def _levels(session: Session, codes: list[str]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {code: [] for code in codes}
+    rows = session.exec(
+        select(RefOccupationLevel).where(RefOccupationLevel.occupation_code.in_(codes))
+    ).all()
+    for row in rows:
+        out[row.occupation_code].append(row.level)
+    return {code: sorted(levels, reverse=True) for code, levels in out.items()}
+
+
+@router.get("/districts")
+def districts(session: Session = Depends(get_session)):
+    return session.exec(select(RefDistrict).order_by(RefDistrict.code)).all()
+
+
+@router.get("/cluster-versions")
+def cluster_versions(session: Session = Depends(get_session)):
+    return session.exec(select(RefClusterVersion).order_by(RefClusterVersion.version)).all()
+
+
+@router.get("/clusters")
+def clusters(
+    version: str | None = Query(None, max_length=10, description="Default: the current edition"),
+    session: Session = Depends(get_session),
+):
+    if version is None:
+        current = session.exec(
+            select(RefClusterVersion).where(RefClusterVersion.is_current)
+        ).first()
+        version = current.version if current else ""
+    rows = session.exec(
+        select(RefCluster).where(RefCluster.version == version).order_by(RefCluster.code)
+    ).all()
+    if not rows:
+        raise not_found("This edition of the cluster list")
+    return {"version": version, "clusters": rows}
+
+
+@router.get("/levels")
+def levels(session: Session = Depends(get_session)):
+    return session.exec(select(RefSkillLevel).order_by(RefSkillLevel.level.desc())).all()
+
+
+@router.get("/occupations", response_model=Page[dict])
+def occupations(
+    q: str | None = Query(None, max_length=50, description="Name or code contains"),
+    params: PageParams = Depends(page_params),
+    session: Session = Depends(get_session),
+):
+    stmt = select(RefOccupation).order_by(RefOccupation.code)
+    if q:
+        stmt = stmt.where(RefOccupation.name.contains(q) | RefOccupation.code.contains(q))
+    rows, total = paginate(session, stmt, params)
+    levels_by_code = _levels(session, [r.code for r in rows])
+    items = [{"code": r.code, "name": r.name, "levels": levels_by_code[r.code]} for r in rows]
+    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
+
+
+@router.get("/occupations/{code}")
+def occupation(code: str, session: Session = Depends(get_session)):
+    row = session.get(RefOccupation, code)
+    if row is None:
+        raise not_found("Occupation")
+    return {"code": row.code, "name": row.name, "levels": _levels(session, [code])[code]}
+
+
+def _vocabulary(model):
+    def read(session: Session = Depends(get_session)):
+        return session.exec(select(model)).all()
+
+    return read
+
+
+for _path, _model in (
+    ("/training-types", RefTrainingType),
+    ("/funding-kinds", RefFundingKind),
+    ("/offering-modes", RefOfferingMode),
+    ("/groups", RefLearnerGroup),
+):
+    router.add_api_route(_path, _vocabulary(_model), methods=["GET"])
+
+
+@router.get("/policy")
+def policy(session: Session = Depends(get_session)):
+    """The rule parameters in force (subsidy rules, daily hours cap)."""
+    return load_policy(session)

@@ -1,0 +1,202 @@
+"""Users and platform API keys. Admins manage everyone; org admins manage their own staff."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Header, Query
+from sqlmodel import Session, select
+
+from service.accounts.audit import record_audit
+from service.accounts.models import ORG_ROLES, ApiKey, Role, User
+from service.accounts.passwords import hash_password
+from service.accounts.sessions import create_api_key
+from service.accounts.users import UserRuleError, create_user
+from service.api.deps import AdminOnly, Principal, ensure_org_access, org_filter, require_roles
+from service.api.idempotency import run_idempotent
+from service.api.pagination import Page, PageParams, page_params, paginate
+from service.api.problems import Problem, forbidden, not_found
+from service.api.schemas.accounts import (
+    ApiKeyCreated,
+    ApiKeyIn,
+    ApiKeyOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from service.core.db import get_session
+from service.core.timeutil import utcnow
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+Managers = Depends(require_roles(Role.admin, Role.org_admin))
+
+
+def _check_manageable(principal: Principal, role: str, org_id: uuid.UUID | None) -> None:
+    if principal.is_admin:
+        return
+    if role not in ORG_ROLES:
+        raise forbidden("Organization admins may only manage trainers and org admins.")
+    ensure_org_access(principal, org_id)
+
+
+@router.post("", status_code=201, response_model=UserOut)
+def create(
+    body: UserIn,
+    principal: Principal = Managers,
+    session: Session = Depends(get_session),
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+):
+    _check_manageable(principal, body.role, body.organization_id)
+
+    def make():
+        try:
+            user = create_user(
+                session,
+                email=body.email,
+                role=body.role,
+                password=body.password,
+                organization_id=body.organization_id,
+                display_name=body.display_name,
+            )
+        except UserRuleError as exc:
+            raise Problem(exc.status, exc.code, str(exc)) from exc
+        record_audit(
+            session,
+            actor=principal,
+            action="user.create",
+            subject_type="user",
+            subject_id=str(user.id),
+            detail=f"role={user.role}",
+        )
+        return UserOut.model_validate(user)
+
+    return run_idempotent(
+        session,
+        actor_key=principal.actor_key,
+        route="users.create",
+        key=idempotency_key,
+        body=body.model_dump(exclude={"password"}),
+        create=make,
+    )
+
+
+@router.get("", response_model=Page[UserOut])
+def list_users(
+    principal: Principal = Managers,
+    params: PageParams = Depends(page_params),
+    role: Role | None = Query(None),
+    organization_id: uuid.UUID | None = Query(None),
+    session: Session = Depends(get_session),
+):
+    stmt = select(User).order_by(User.created_at, User.id)
+    scope = org_filter(principal)
+    if scope is not None:
+        stmt = stmt.where(User.organization_id == scope)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if organization_id:
+        stmt = stmt.where(User.organization_id == organization_id)
+    items, total = paginate(session, stmt, params)
+    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
+
+
+def _get_user(session: Session, user_id: uuid.UUID, principal: Principal) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise not_found("User")
+    _check_manageable(principal, user.role, user.organization_id)
+    return user
+
+
+@router.get("/{user_id}", response_model=UserOut)
+def get_user(
+    user_id: uuid.UUID, principal: Principal = Managers, session: Session = Depends(get_session)
+):
+    return _get_user(session, user_id, principal)
+
+
+@router.patch("/{user_id}", response_model=UserOut)
+def update_user(
+    user_id: uuid.UUID,
+    body: UserPatch,
+    principal: Principal = Managers,
+    session: Session = Depends(get_session),
+):
+    user = _get_user(session, user_id, principal)
+    changes = body.model_dump(exclude_unset=True)
+    if "display_name" in changes:
+        user.display_name = changes["display_name"]
+    if "is_active" in changes:
+        user.is_active = changes["is_active"]
+    if changes.get("password"):
+        user.password_hash = hash_password(changes["password"])
+    if changes.get("unlock"):
+        user.failed_logins = 0
+    session.add(user)
+    record_audit(
+        session,
+        actor=principal,
+        action="user.update",
+        subject_type="user",
+        subject_id=str(user.id),
+        detail=",".join(sorted(changes)),
+    )
+    session.commit()
+    return user
+
+
+@router.post("/{user_id}/api-keys", status_code=201, response_model=ApiKeyCreated)
+def create_key(
+    user_id: uuid.UUID,
+    body: ApiKeyIn,
+    principal: Principal = AdminOnly,
+    session: Session = Depends(get_session),
+):
+    user = session.get(User, user_id)
+    if user is None:
+        raise not_found("User")
+    if user.role != Role.platform:
+        raise Problem(422, "not-a-service-account", "API keys are for platform accounts only.")
+    key, secret = create_api_key(session, user, body.name)
+    record_audit(
+        session,
+        actor=principal,
+        action="api_key.create",
+        subject_type="api_key",
+        subject_id=key.client_id,
+    )
+    session.commit()
+    return ApiKeyCreated(**ApiKeyOut.model_validate(key).model_dump(), client_secret=secret)
+
+
+@router.get("/{user_id}/api-keys", response_model=list[ApiKeyOut])
+def list_keys(
+    user_id: uuid.UUID, principal: Principal = AdminOnly, session: Session = Depends(get_session)
+):
+    # A service account has a handful of keys; the list is capped all the same.
+    return session.exec(
+        select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at).limit(200)
+    ).all()
+
+
+@router.delete("/{user_id}/api-keys/{key_id}", status_code=204)
+def revoke_key(
+    user_id: uuid.UUID,
+    key_id: uuid.UUID,
+    principal: Principal = AdminOnly,
+    session: Session = Depends(get_session),
+):
+    key = session.get(ApiKey, key_id)
+    if key is None or key.user_id != user_id:
+        raise not_found("API key")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(key)
+        record_audit(
+            session,
+            actor=principal,
+            action="api_key.revoke",
+            subject_type="api_key",
+            subject_id=key.client_id,
+        )
+        session.commit()
