@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO, Any
 
 from content import reasons as R
 from content.formats import parse_package
@@ -64,7 +64,7 @@ class InspectionReport:
     def accepted(self) -> bool:
         return not self.errors and self.manifest is not None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         m = self.manifest
         return {
             "accepted": self.accepted,
@@ -99,7 +99,7 @@ class IngestResult:
     def accepted(self) -> bool:
         return self.report.accepted and self.prefix is not None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "accepted": self.accepted,
             "prefix": self.prefix,
@@ -140,7 +140,7 @@ class ArchiveFiles:
         )
 
 
-def hash_stream(fileobj: BinaryIO) -> tuple[str, int]:
+def hash_stream(fileobj: IO[bytes]) -> tuple[str, int]:
     """SHA-256 (hex) and size of a seekable stream, read in chunks from the start."""
     fileobj.seek(0)
     digest = hashlib.sha256()
@@ -153,7 +153,7 @@ def hash_stream(fileobj: BinaryIO) -> tuple[str, int]:
 
 
 def _check_and_parse(
-    fileobj: BinaryIO, limits: ArchiveLimits
+    fileobj: IO[bytes], limits: ArchiveLimits
 ) -> tuple[InspectionReport, ArchiveScan, bool]:
     """Hash, metadata checks, manifest parsing; the bool says the structure checks passed."""
     sha, size = hash_stream(fileobj)
@@ -173,7 +173,7 @@ def _check_and_parse(
     return report, scan, structure_ok
 
 
-def inspect_archive(fileobj: BinaryIO, limits: ArchiveLimits | None = None) -> InspectionReport:
+def inspect_archive(fileobj: IO[bytes], limits: ArchiveLimits | None = None) -> InspectionReport:
     """Check and describe a package without storing anything.
 
     ``fileobj`` must be seekable and opened in binary mode. ``total_size`` is the number of
@@ -226,7 +226,7 @@ class _ChunkReader:
 
 
 def ingest_archive(
-    fileobj: BinaryIO,
+    fileobj: IO[bytes],
     storage: ObjectStorage,
     limits: ArchiveLimits | None = None,
     prefix_root: str = "packages",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -19,7 +20,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _ts(nullable: bool = True):
+def _ts(nullable: bool = True) -> Any:
     return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable)
 
 
@@ -44,7 +45,7 @@ class Package(SQLModel, table=True):
     cluster_version: str | None = Field(default=None, max_length=10)
     declared_minutes: int | None = Field(default=None, ge=0)
     language: str = Field(default="zh-CN", max_length=20, index=True)
-    tags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_by: uuid.UUID | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime | None = _ts()
@@ -72,9 +73,9 @@ class PackageVersion(SQLModel, table=True):
     declared_minutes: int | None = None
     entry_count: int | None = None
     total_size: int | None = None
-    units: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    errors: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    warnings: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    units: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    errors: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    warnings: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     duplicate_of: uuid.UUID | None = None
     created_by: uuid.UUID | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -9,6 +9,7 @@ Codes are part of the public API: add new ones, never rename existing ones.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # --- archive structure (content/safezip.py) ---
 NOT_A_ZIP = "not_a_zip"
@@ -59,7 +60,7 @@ class Reason:
     path: str | None
     message: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "path": self.path, "message": self.message}
 
 

@@ -24,7 +24,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO
 
 from content import reasons as R
 from content.limits import ArchiveLimits
@@ -37,6 +37,11 @@ _FLAG_ENCRYPTED = 0x1  # APPNOTE 4.4.4 bit 0
 _FLAG_STRONG_ENCRYPTION = 0x40  # bit 6
 _FLAG_UTF8 = 0x800  # bit 11
 _MAX_SAME_CODE = 50  # stop listing one kind of error after this many entries
+#: APPNOTE 4.3.7 local file header, as zipfile reads it (its private ``structFileHeader``,
+#: ``stringFileHeader`` and ``sizeFileHeader``): fields[3] is the flag, [10]/[11] the lengths.
+_LOCAL_HEADER_FORMAT = "<4s2B4HL2L2H"
+_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
+_LOCAL_HEADER_SIZE = struct.calcsize(_LOCAL_HEADER_FORMAT)  # 30 bytes
 
 
 @dataclass
@@ -139,14 +144,14 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", name.rstrip("/")).casefold()
 
 
-def _archive_size(fileobj: BinaryIO) -> int:
+def _archive_size(fileobj: IO[bytes]) -> int:
     pos = fileobj.tell()
     size = fileobj.seek(0, 2)
     fileobj.seek(pos)
     return size
 
 
-def declared_entry_count(fileobj: BinaryIO, size: int) -> int | None:
+def declared_entry_count(fileobj: IO[bytes], size: int) -> int | None:
     """Entry count from the end of central directory record (APPNOTE 4.3.16, ZIP64 4.3.14).
 
     Read before :class:`zipfile.ZipFile` builds one object per entry, so that a central
@@ -158,23 +163,24 @@ def declared_entry_count(fileobj: BinaryIO, size: int) -> int | None:
     pos = tail.rfind(b"PK\x05\x06")
     if pos < 0 or len(tail) - pos < 22:
         return None
-    total = struct.unpack("<H", tail[pos + 10 : pos + 12])[0]
+    total: int = struct.unpack("<H", tail[pos + 10 : pos + 12])[0]
     if total != 0xFFFF:
         return total
     loc = pos - 20  # ZIP64 end of central directory locator
     if loc < 0 or tail[loc : loc + 4] != b"PK\x06\x07":
         return None
-    z64_offset = struct.unpack("<Q", tail[loc + 8 : loc + 16])[0]
+    z64_offset: int = struct.unpack("<Q", tail[loc + 8 : loc + 16])[0]
     if z64_offset + 56 > size:
         return None
     fileobj.seek(z64_offset)
     rec = fileobj.read(56)
     if rec[:4] != b"PK\x06\x06":
         return None
-    return struct.unpack("<Q", rec[32:40])[0]
+    z64_total: int = struct.unpack("<Q", rec[32:40])[0]
+    return z64_total
 
 
-def scan_archive(fileobj: BinaryIO, limits: ArchiveLimits | None = None) -> ArchiveScan:
+def scan_archive(fileobj: IO[bytes], limits: ArchiveLimits | None = None) -> ArchiveScan:
     """Metadata pass over a seekable archive; never inflates anything.
 
     Errors are collected (not raised) so a trainer sees every problem at once.
@@ -305,7 +311,7 @@ def _check_declared_sizes(scan: ArchiveScan, limits: ArchiveLimits, errs: _Cappe
 
 
 def _check_local_headers(
-    fileobj: BinaryIO, zf: zipfile.ZipFile, scan: ArchiveScan, errs: _CappedFindings
+    fileobj: IO[bytes], zf: zipfile.ZipFile, scan: ArchiveScan, errs: _CappedFindings
 ) -> None:
     """Check each local header (APPNOTE 4.3.7) and that no two entries share bytes.
 
@@ -320,12 +326,12 @@ def _check_local_headers(
         info = e.info
         start = info.header_offset
         fileobj.seek(start)
-        header = fileobj.read(zipfile.sizeFileHeader)
-        if len(header) != zipfile.sizeFileHeader:
+        header = fileobj.read(_LOCAL_HEADER_SIZE)
+        if len(header) != _LOCAL_HEADER_SIZE:
             errs.error(R.CORRUPT_ENTRY, e.name, "local header lies outside the archive")
             continue
-        fields = struct.unpack(zipfile.structFileHeader, header)
-        if fields[0] != zipfile.stringFileHeader:
+        fields = struct.unpack(_LOCAL_HEADER_FORMAT, header)
+        if fields[0] != _LOCAL_HEADER_SIGNATURE:
             errs.error(R.CORRUPT_ENTRY, e.name, "bad local header signature")
             continue
         name_len, extra_len = fields[10], fields[11]
@@ -343,7 +349,7 @@ def _check_local_headers(
         if fields[3] & (_FLAG_ENCRYPTED | _FLAG_STRONG_ENCRYPTION):
             errs.error(R.ENCRYPTED_ENTRY, e.name, "local header marks the entry encrypted")
             continue
-        end = start + zipfile.sizeFileHeader + name_len + extra_len + info.compress_size
+        end = start + _LOCAL_HEADER_SIZE + name_len + extra_len + info.compress_size
         if end > cd_start:
             errs.error(R.CORRUPT_ENTRY, e.name, "entry data runs into the central directory")
             continue

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from content.ingest import CleanupFailed, hash_stream, ingest_archive
 from content.limits import ArchiveLimits
 from content.models import Package, PackageVersion, VersionStatus, utcnow
 from content.reasons import Reason
-from content.storage.base import ObjectNotFound, ObjectStorage
+from content.storage.base import InvalidKey, ObjectNotFound, ObjectStorage
 
 UPLOAD_PREFIX = "uploads/"
 DUPLICATE_UPLOAD = "duplicate_upload"
@@ -119,6 +119,8 @@ def ingest_version(
         return IngestOutcome(version.status, version.duplicate_of)
     with tempfile.NamedTemporaryFile(dir=spool_dir, suffix=".zip") as spool:
         try:
+            if version.upload_key is None:  # new_version always sets it
+                raise InvalidKey("object key must be a non-empty string")  # as open() would
             with storage.open(version.upload_key) as source:
                 shutil.copyfileobj(source, spool, 1024 * 1024)
         except ObjectNotFound:
@@ -201,7 +203,7 @@ def latest_published(session: Session, package_id: uuid.UUID) -> PackageVersion 
             PackageVersion.package_id == package_id,
             PackageVersion.status == VersionStatus.published,
         )
-        .order_by(PackageVersion.number.desc())
+        .order_by(col(PackageVersion.number).desc())
     ).first()
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from collections.abc import Iterator
 from xml.etree import ElementTree as ET
 
 import defusedxml.ElementTree as DET
@@ -40,7 +41,7 @@ class BakingError(ValueError):
         self.message = message
 
 
-def _chunks(data: bytes):
+def _chunks(data: bytes) -> Iterator[tuple[int, bytes, bytes]]:
     """Yield (offset, type, payload) of each chunk; check CRCs; stop after IEND."""
     if len(data) > MAX_IMAGE_BYTES:
         raise BakingError("corrupt", "image larger than the 10 MiB limit")

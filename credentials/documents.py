@@ -91,7 +91,7 @@ def issuer_profile(
 
 def issuer_summary(profile: dict[str, Any]) -> dict[str, Any]:
     """The Profile as embedded in a credential: id, type, name (and url when known)."""
-    keep = {k: profile[k] for k in ("id", "type", "name", "url") if k in profile}
+    keep: dict[str, Any] = {k: profile[k] for k in ("id", "type", "name", "url") if k in profile}
     keep.setdefault("type", ["Profile"])
     return keep
 

@@ -33,8 +33,8 @@ def issuer_id_of(credential: dict[str, Any]) -> str | None:
     issuer = credential.get("issuer")
     if isinstance(issuer, str):
         return issuer
-    if isinstance(issuer, dict) and isinstance(issuer.get("id"), str):
-        return issuer["id"]
+    if isinstance(issuer, dict) and isinstance(issuer_id := issuer.get("id"), str):
+        return issuer_id
     return None
 
 
@@ -42,8 +42,8 @@ def subject_id_of(credential: dict[str, Any]) -> str | None:
     subject = credential.get("credentialSubject")
     if isinstance(subject, list) and subject:
         subject = subject[0]
-    if isinstance(subject, dict) and isinstance(subject.get("id"), str):
-        return subject["id"]
+    if isinstance(subject, dict) and isinstance(subject_id := subject.get("id"), str):
+        return subject_id
     return None
 
 

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from credentials.models import KEY_ACTIVE, KEY_COMPROMISED, KEY_RETIRED, SigningKey
 from credentials.timefmt import utcnow
@@ -80,8 +80,8 @@ def _jwk_from_public(public_key: Any) -> dict[str, str]:
             "y": _int_b64u(numbers.y, 32),
         }
     if isinstance(public_key, rsa.RSAPublicKey):
-        numbers = public_key.public_numbers()
-        return {"kty": "RSA", "n": _int_b64u(numbers.n), "e": _int_b64u(numbers.e)}
+        rsa_numbers = public_key.public_numbers()
+        return {"kty": "RSA", "n": _int_b64u(rsa_numbers.n), "e": _int_b64u(rsa_numbers.e)}
     raise TypeError("unsupported key type")
 
 
@@ -96,6 +96,7 @@ def create_key(
     """Make a new active key for ``issuer_id`` (other active keys are left as they are)."""
     if alg not in ALGORITHMS:
         raise ValueError(f"alg must be one of {', '.join(ALGORITHMS)}")
+    private: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     if alg == "ES256":
         private = ec.generate_private_key(ec.SECP256R1())
     else:
@@ -174,7 +175,7 @@ def active_key(session: Session, issuer_id: str) -> SigningKey:
     row = session.exec(
         select(SigningKey)
         .where(SigningKey.issuer_id == issuer_id, SigningKey.status == KEY_ACTIVE)
-        .order_by(SigningKey.created_at.desc())
+        .order_by(col(SigningKey.created_at).desc())
     ).first()
     if row is None:
         raise NoActiveKey(issuer_id)
@@ -197,10 +198,10 @@ def public_jwk(key_row: SigningKey) -> dict[str, str]:
 
 def jwks(session: Session, issuer_id: str | None = None) -> dict[str, list[dict[str, str]]]:
     """``{"keys": [...]}``: active and retired keys (compromised ones are withdrawn)."""
-    query = select(SigningKey).where(SigningKey.status.in_([KEY_ACTIVE, KEY_RETIRED]))
+    query = select(SigningKey).where(col(SigningKey.status).in_([KEY_ACTIVE, KEY_RETIRED]))
     if issuer_id is not None:
         query = query.where(SigningKey.issuer_id == issuer_id)
-    rows = session.exec(query.order_by(SigningKey.created_at)).all()
+    rows = session.exec(query.order_by(col(SigningKey.created_at))).all()
     return {"keys": [public_jwk(row) for row in rows]}
 
 

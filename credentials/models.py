@@ -42,7 +42,7 @@ class SigningKey(SQLModel, table=True):
     kid: str = Field(max_length=500, unique=True, index=True)
     alg: str = Field(max_length=10)  # ES256 | RS256
     issuer_id: str = Field(max_length=500, index=True)  # the issuer Profile URL
-    public_jwk: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    public_jwk: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # nonce (12 bytes) || AES-256-GCM ciphertext of the PKCS#8 DER private key; AAD = kid
     private_key_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     status: str = Field(default=KEY_ACTIVE, max_length=20, index=True)

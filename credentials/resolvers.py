@@ -27,7 +27,13 @@ from sqlmodel import Session
 from credentials.keys import SigningKeyLookupError, active_key, get_key, public_jwk
 from credentials.models import StatusList
 from credentials.status_list import build_status_list_credential, status_list_url
-from credentials.verify import KeyNotFound, KeyUnavailable, ResolvedKey
+from credentials.verify import (
+    KeyNotFound,
+    KeyResolver,
+    KeyUnavailable,
+    ResolvedKey,
+    StatusFetcher,
+)
 
 MAX_RESPONSE_BYTES = 256 * 1024
 
@@ -185,7 +191,7 @@ class DbStatusFetcher:
         return token
 
 
-def chain_resolvers(*resolvers):
+def chain_resolvers(*resolvers: KeyResolver) -> KeyResolver:
     """Ask each resolver in turn; a KeyUnavailable is reported only if nobody knew the kid."""
 
     def resolve(kid: str, issuer_hint: str | None = None) -> ResolvedKey:
@@ -204,7 +210,7 @@ def chain_resolvers(*resolvers):
     return resolve
 
 
-def chain_fetchers(*fetchers):
+def chain_fetchers(*fetchers: StatusFetcher) -> StatusFetcher:
     def fetch(url: str) -> str:
         last: Exception = StatusListNotFound(url)
         for fetcher in fetchers:

@@ -51,7 +51,8 @@ def encode_list(bitstring: bytes) -> str:
     return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
 
 
-def decode_list(encoded: str) -> bytes:
+def decode_list(encoded: object) -> bytes:
+    """The bitstring of an ``encodedList`` (any JSON value); raises StatusListDecodeError."""
     if not isinstance(encoded, str) or not encoded.startswith("u"):
         raise StatusListDecodeError("encodedList must carry the multibase 'u' prefix")
     body = encoded[1:]

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from credentials import status_bits
 from credentials.documents import VCDM2_CONTEXT
@@ -87,15 +87,15 @@ def _claim_slot(session: Session, issuer_id: str, purpose: str) -> StatusList:
             StatusList.purpose == purpose,
             StatusList.full == False,  # noqa: E712 - SQL expression
         )
-        .order_by(StatusList.created_at, StatusList.id)
+        .order_by(col(StatusList.created_at), col(StatusList.id))
         .limit(1)
         .scalar_subquery()
     )
     claimed = session.execute(
         update(StatusList)
-        .where(StatusList.id == oldest_open)
+        .where(col(StatusList.id) == oldest_open)
         .values(allocated=StatusList.allocated + 1)
-        .returning(StatusList.id)
+        .returning(col(StatusList.id))
         .execution_options(synchronize_session=False)
     ).first()
     if claimed is None:
@@ -104,9 +104,10 @@ def _claim_slot(session: Session, issuer_id: str, purpose: str) -> StatusList:
         session.add(row)
         session.flush()
         return row
-    row = session.get(StatusList, claimed[0])
-    session.refresh(row)
-    return row
+    claimed_row = session.get(StatusList, claimed[0])
+    assert claimed_row is not None  # the UPDATE above just counted this very row
+    session.refresh(claimed_row)
+    return claimed_row
 
 
 def allocate_index(
@@ -135,7 +136,9 @@ def lock_list(session: Session, list_id: uuid.UUID) -> StatusList:
     return row
 
 
-def set_status(session: Session, status_list: StatusList | uuid.UUID, index: int, value: bool):
+def set_status(
+    session: Session, status_list: StatusList | uuid.UUID, index: int, value: bool
+) -> StatusList:
     """Set or clear one bit; bumps ``version`` (and so the ETag) when the bit changes."""
     list_id = status_list if isinstance(status_list, uuid.UUID) else status_list.id
     row = lock_list(session, list_id)

@@ -27,8 +27,9 @@ def to_xsd(value: datetime) -> str:
     return whole_seconds(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_xsd(text: str) -> datetime:
-    """Parse a dateTimeStamp; raises ValueError when it has no time zone or is malformed."""
+def parse_xsd(text: object) -> datetime:
+    """Parse a dateTimeStamp; raises ValueError when it is not a string, has no time zone or is
+    malformed (so any JSON value may be passed)."""
     if not isinstance(text, str):
         raise ValueError("not a string")
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))

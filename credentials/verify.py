@@ -32,7 +32,7 @@ import jwt
 from jwt.exceptions import InvalidSignatureError, PyJWTError
 
 from credentials import status_bits
-from credentials.baking import PNG_SIGNATURE, BakingError, extract_from_png, extract_from_svg
+from credentials.baking import BakingError, extract_from_png, extract_from_svg
 from credentials.documents import (
     HOURS_RESULT_TYPE,
     LEVEL_NAMES,
@@ -41,6 +41,7 @@ from credentials.documents import (
     VCDM1_CONTEXT,
     VCDM2_CONTEXT,
 )
+from credentials.images import PNG_SIGNATURE
 from credentials.jwt_vc import (
     MalformedToken,
     credential_from_payload,
@@ -195,7 +196,10 @@ def _shape_problems(
     return problems
 
 
-def _window(credential: dict[str, Any], payload: dict[str, Any], version: str):
+def _window(
+    credential: dict[str, Any], payload: dict[str, Any], version: str
+) -> tuple[float | None, float | None]:
+    """(earliest, latest) instant as epoch seconds, from the dates and the nbf/exp claims."""
     start_field = "validFrom" if version == "2.0" else "issuanceDate"
     end_field = "validUntil" if version == "2.0" else "expirationDate"
     starts = [parse_xsd(credential[start_field]).timestamp()] if credential.get(start_field) else []
@@ -348,7 +352,8 @@ def summarise(credential: dict[str, Any], own_issuer_ids: Iterable[str] = ()) ->
     """What an employer reads: achievement, occupation code, level, issuer, dates, hours."""
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
-    ach = subject.get("achievement") if isinstance(subject.get("achievement"), dict) else {}
+    achievement = subject.get("achievement")
+    ach: dict[str, Any] = achievement if isinstance(achievement, dict) else {}
     issuer = credential.get("issuer")
     out: dict[str, Any] = {
         "id": credential.get("id"),
@@ -376,8 +381,9 @@ def summarise(credential: dict[str, Any], own_issuer_ids: Iterable[str] = ()) ->
             out["occupation_code"] = align.get("targetCode")
             out["occupation_name"] = align.get("targetName")
         if align.get("targetType") == "ext:SkillLevel":
+            level_code: Any = align.get("targetCode")  # any JSON value: int() refusals caught
             try:
-                out["level"] = int(align.get("targetCode"))
+                out["level"] = int(level_code)
                 out["level_name"] = LEVEL_NAMES.get(out["level"], align.get("targetName"))
             except (TypeError, ValueError):
                 out["level_name"] = align.get("targetName")
@@ -409,7 +415,13 @@ def verify(
     now = now or utcnow()
     checks = Checks()
 
-    def finish(result: str, reason: str, skipped: str, credential=None, source="jwt"):
+    def finish(
+        result: str,
+        reason: str,
+        skipped: str,
+        credential: dict[str, Any] | None = None,
+        source: str = "jwt",
+    ) -> VerificationReport:
         return VerificationReport(
             result=result,
             reason=reason,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 #: 1 学时 (class hour) = 45 minutes (DESIGN.md, Hours ledger).
 MINUTES_PER_CLASS_HOUR = 45
@@ -50,8 +50,8 @@ class Unit:
     minutes: int | None = None
     children: list[Unit] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        d = {
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "kind": self.kind,
@@ -100,7 +100,7 @@ class PackageManifest:
             return None
         return round(self.declared_minutes / MINUTES_PER_CLASS_HOUR, 2)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "format": self.format,
             "manifest_path": self.manifest_path,

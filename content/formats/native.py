@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Literal, overload
 
 from content import reasons as R
 from content.formats.common import reference
@@ -48,8 +48,8 @@ class _Invalid(ValueError):
     pass
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
-    out: dict = {}
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
             raise _Invalid(f"duplicate key {key!r}")
@@ -61,7 +61,18 @@ def _reject_constant(name: str) -> Any:
     raise _Invalid(f"{name} is not allowed")
 
 
-def _string(obj: dict, key: str, where: str, *, required: bool, max_len: int) -> str | None:
+@overload
+def _string(
+    obj: dict[str, Any], key: str, where: str, *, required: Literal[True], max_len: int
+) -> str: ...
+@overload
+def _string(
+    obj: dict[str, Any], key: str, where: str, *, required: bool, max_len: int
+) -> str | None: ...
+def _string(
+    obj: dict[str, Any], key: str, where: str, *, required: bool, max_len: int
+) -> str | None:
+    """The stripped string at ``key``; None only when it is absent and not ``required``."""
     if key not in obj:
         if required:
             raise _Invalid(f"{where}: {key!r} is required")
@@ -74,7 +85,7 @@ def _string(obj: dict, key: str, where: str, *, required: bool, max_len: int) ->
     return value.strip()
 
 
-def _hours(obj: dict, where: str) -> int | None:
+def _hours(obj: dict[str, Any], where: str) -> int | None:
     """``hours`` in 学时 (45 minutes each), a positive number; returned as minutes."""
     if "hours" not in obj:
         return None

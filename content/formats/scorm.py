@@ -208,8 +208,8 @@ def parse_scorm(files: PackageFiles, findings: Findings) -> PackageManifest | No
         manifest.title = text(child(org, "title"))
     if not manifest.title:
         metadata = child(root, "metadata")
-        for title in descendants(metadata, "title") if metadata is not None else []:
-            manifest.title = text(child(title, "string")) or text(title)
+        for title_el in descendants(metadata, "title") if metadata is not None else []:
+            manifest.title = text(child(title_el, "string")) or text(title_el)
             if manifest.title:
                 break
 

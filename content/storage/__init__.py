@@ -7,6 +7,8 @@ secret_key=..., addressing_style="path")`` for production.
 
 from __future__ import annotations
 
+from typing import Any
+
 from content.storage.base import (
     InvalidKey,
     ObjectInfo,
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 
-def make_storage(kind: str, **params) -> ObjectStorage:
+def make_storage(kind: str, **params: Any) -> ObjectStorage:
     """Build a backend from settings values; ``kind`` is "local" or "s3"."""
     if kind == "local":
         return LocalStorage(

@@ -11,7 +11,7 @@ import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 MAX_KEY_BYTES = 1024  # S3 object key limit
 DEFAULT_CHUNK = 1024 * 1024
@@ -27,6 +27,12 @@ class InvalidKey(StorageError, ValueError):
 
 class ObjectNotFound(StorageError, KeyError):
     """No object under that key."""
+
+
+class ReadableStream(Protocol):
+    """What :meth:`ObjectStorage.put` reads from: a binary file, or any object with ``read``."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ class ObjectStorage(ABC):
     def put(
         self,
         key: str,
-        stream: BinaryIO,
+        stream: ReadableStream,
         size: int | None = None,
         content_type: str | None = None,
     ) -> int:
@@ -115,7 +121,7 @@ class ObjectStorage(ABC):
         """An expiring URL anyone holding it can GET the object from."""
 
     @abstractmethod
-    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> dict:
+    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> dict[str, Any]:
         """``{"url", "fields"}`` for a browser form POST of at most ``max_bytes`` to ``key``."""
 
     @abstractmethod

@@ -21,16 +21,17 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode
 
-from content.storage import signing
+import content.storage.signing as signing
 from content.storage.base import (
     DEFAULT_CHUNK,
     InvalidKey,
     ObjectInfo,
     ObjectNotFound,
     ObjectStorage,
+    ReadableStream,
     StorageError,
     validate_key,
     validate_prefix,
@@ -75,7 +76,7 @@ class LocalStorage(ObjectStorage):
     def put(
         self,
         key: str,
-        stream: BinaryIO,
+        stream: ReadableStream,
         size: int | None = None,
         content_type: str | None = None,
     ) -> int:
@@ -203,7 +204,7 @@ class LocalStorage(ObjectStorage):
             self.signing_key, sig, "GET", key, str(expires_at), content_type or ""
         )
 
-    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> dict:
+    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> dict[str, Any]:
         validate_key(key)
         expires = str(int(time.time()) + int(expires_seconds))
         fields = {"key": key, "expires": expires, "max_bytes": str(int(max_bytes))}

@@ -9,8 +9,8 @@ of in-memory parts, so memory stays bounded whatever the object size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -21,6 +21,7 @@ from content.storage.base import (
     ObjectInfo,
     ObjectNotFound,
     ObjectStorage,
+    ReadableStream,
     StorageError,
     validate_key,
     validate_prefix,
@@ -36,7 +37,7 @@ class _CountingReader:
     (it would upload a truncated object), while sockets and decompressors return short reads
     routinely."""
 
-    def __init__(self, stream: BinaryIO):
+    def __init__(self, stream: ReadableStream):
         self._stream = stream
         self.count = 0
 
@@ -114,7 +115,7 @@ class S3Storage(ObjectStorage):
         except ClientError as exc:
             if _code(exc) not in _NOT_FOUND:
                 raise StorageError(f"cannot reach bucket {self.bucket}: {exc}") from exc
-        params: dict = {"Bucket": self.bucket}
+        params: dict[str, Any] = {"Bucket": self.bucket}
         if self.region and self.region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
         try:
@@ -126,7 +127,7 @@ class S3Storage(ObjectStorage):
     def put(
         self,
         key: str,
-        stream: BinaryIO,
+        stream: ReadableStream,
         size: int | None = None,
         content_type: str | None = None,
     ) -> int:
@@ -144,7 +145,8 @@ class S3Storage(ObjectStorage):
     def open(self, key: str) -> BinaryIO:
         validate_key(key)
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            body: BinaryIO = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            return body
         except ClientError as exc:
             if _code(exc) in _NOT_FOUND:
                 raise ObjectNotFound(key) from exc
@@ -193,7 +195,7 @@ class S3Storage(ObjectStorage):
             count += self._delete_batch(batch)
         return count
 
-    def _delete_batch(self, keys: list[str]) -> int:
+    def _delete_batch(self, keys: Sequence[str]) -> int:
         try:
             resp = self.client.delete_objects(
                 Bucket=self.bucket,
@@ -215,11 +217,12 @@ class S3Storage(ObjectStorage):
         params = {"Bucket": self.bucket, "Key": key}
         if content_type:
             params["ResponseContentType"] = content_type
-        return self.client.generate_presigned_url(
+        url: str = self.client.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=int(expires_seconds)
         )
+        return url
 
-    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> dict:
+    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> dict[str, Any]:
         validate_key(key)
         post = self.client.generate_presigned_post(
             self.bucket,
