@@ -124,7 +124,8 @@ def run(url: str) -> None:
     from service.core.settings import get_settings
     from service.core.timeutil import CITY_TZ, utcnow
     from service.tallies import demo_data
-    from service.tallies.queries import breakdown, iter_breakdown, target_progress
+    from service.tallies.projection import target_progress
+    from service.tallies.queries import breakdown, iter_breakdown
 
     get_settings.cache_clear()
     get_engine.cache_clear()

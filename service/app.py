@@ -37,6 +37,7 @@ from service.core.observability.logging import configure_logging
 from service.core.settings import Settings, get_settings
 from service.web import pages
 from service.web.render import STATIC_DIR
+from service.wiring import wire
 
 log = logging.getLogger("skills.app")
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
     settings = settings or get_settings()
     settings.check_production_ready()
     configure_logging(settings.log_level)
+    wire()
     relay_wanted = settings.outbox_relay_in_api if start_relay is None else start_relay
 
     @asynccontextmanager

@@ -5,37 +5,33 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 from typing import Annotated
 
 import typer
+
+from service.accounts.cli import users_app
+from service.issuing.cli import credentials_app, keys_app
+from service.packages.cli import packages_app
+from service.tallies.cli import tallies_app
 
 app = typer.Typer(
     help="lifelong-skills: the city's lifelong vocational skills backend.",
     no_args_is_help=True,
     add_completion=False,
 )
-users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(packages_app, name="packages")
+app.add_typer(credentials_app, name="credentials")
+app.add_typer(keys_app, name="keys")
+app.add_typer(tallies_app, name="tallies")
 
 
-def _register_subcommands() -> None:
-    """Sub-apps owned by the domain packages' CLI modules."""
-    import importlib
+@app.callback()
+def _wire() -> None:
+    """Every command runs with the domains wired together (job handlers, completion listeners)."""
+    from service.wiring import wire
 
-    for module_name, attr, name in (
-        ("service.packages.cli", "packages_app", "packages"),
-        ("service.issuing.cli", "credentials_app", "credentials"),
-        ("service.issuing.cli", "keys_app", "keys"),
-        ("service.tallies.cli", "tallies_app", "tallies"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.add_typer(getattr(module, attr), name=name)
+    wire()
 
 
 @app.command()
@@ -96,7 +92,7 @@ def worker(
     """Run a Celery worker that executes background jobs."""
     from service.core.observability.logging import configure_logging
     from service.core.settings import get_settings
-    from service.jobs.celery_app import celery
+    from service.worker import celery
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -118,7 +114,7 @@ def worker(
 def beat() -> None:
     """Run Celery beat: periodic jobs (outbox sweep, reconciles)."""
     from service.core.settings import get_settings
-    from service.jobs.celery_app import celery
+    from service.worker import celery
 
     schedule = get_settings().var_dir / "celerybeat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
@@ -131,8 +127,8 @@ def relay(
 ) -> None:
     """Hand committed outbox jobs to the broker (for deployments that keep it out of the API)."""
     from service.core.settings import get_settings
-    from service.jobs.celery_app import celery
     from service.jobs.relay import RelayThread, relay_pending
+    from service.worker import celery
 
     if once:
         typer.echo(json.dumps({"published": relay_pending(celery)}))
@@ -156,57 +152,6 @@ def demo_data(
 
     demo_data_cmd(completions, learners, seed, reset, force)
 
-
-@users_app.command("create")
-def users_create(
-    email: Annotated[str, typer.Option(help="Sign-in email")],
-    role: Annotated[str, typer.Option(help="admin, org_admin, trainer, learner or platform")],
-    password: Annotated[
-        str | None, typer.Option(help="Password (prompted when omitted; not for platform)")
-    ] = None,
-    org: Annotated[str | None, typer.Option("--org", help="Organization id")] = None,
-    name: Annotated[str, typer.Option(help="Display name")] = "",
-) -> None:
-    """Create a user (bootstrap the first admin with this)."""
-    from service.accounts.models import Role
-    from service.accounts.users import UserRuleError, create_user
-    from service.core.db import session_scope
-
-    try:
-        role_value = Role(role)
-    except ValueError:
-        raise typer.BadParameter(
-            f"role must be one of {', '.join(r.value for r in Role)}"
-        ) from None
-    try:
-        org_id = uuid.UUID(org) if org else None
-    except ValueError:
-        raise typer.BadParameter("--org must be an organization id (UUID)") from None
-    if password is None and role_value != Role.platform:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        with session_scope() as session:
-            user = create_user(
-                session,
-                email=email,
-                role=role_value,
-                password=password,
-                organization_id=org_id,
-                display_name=name,
-            )
-            out = {
-                "id": str(user.id),
-                "email": user.email,
-                "role": user.role,
-                "organization_id": str(user.organization_id) if user.organization_id else None,
-            }
-    except UserRuleError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(json.dumps(out))
-
-
-_register_subcommands()
 
 if __name__ == "__main__":
     app()

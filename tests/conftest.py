@@ -28,6 +28,9 @@ TEST_PASSWORD = "correct-horse-battery"  # noqa: S105
 
 
 def pytest_sessionstart(session):
+    from service.wiring import wire
+
+    wire()  # tests are an entry point too: domain code runs with its listeners and handlers
     if postgres_configured():
         import sqlalchemy
 

@@ -8,13 +8,19 @@ from sqlmodel import Session, select
 
 from service.accounts.models import ORG_ROLES, Organization, Role, User
 from service.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
+from service.core.errors import Conflict, Invalid, NotFound
 
 
-class UserRuleError(ValueError):
-    def __init__(self, code: str, message: str, status: int = 422):
-        super().__init__(message)
-        self.code = code
-        self.status = status
+class UserRuleError(Invalid):
+    """An account rule refused the change (role and organization, password length, ...)."""
+
+
+class UserReferenceMissing(NotFound, UserRuleError):
+    """The change names something that does not exist."""
+
+
+class UserConflict(Conflict, UserRuleError):
+    """The change clashes with an existing account."""
 
 
 def create_user(
@@ -33,7 +39,7 @@ def create_user(
     if role == Role.admin and organization_id is not None:
         raise UserRuleError("organization-not-allowed", "City administrators have no organization.")
     if organization_id is not None and session.get(Organization, organization_id) is None:
-        raise UserRuleError("organization-not-found", "The organization does not exist.", 404)
+        raise UserReferenceMissing("organization-not-found", "The organization does not exist.")
     if role != Role.platform and not password:
         raise UserRuleError("password-required", "A password is required for this role.")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
@@ -41,7 +47,7 @@ def create_user(
             "password-too-short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters."
         )
     if session.exec(select(User).where(User.email == email)).first() is not None:
-        raise UserRuleError("email-taken", "A user with this email already exists.", 409)
+        raise UserConflict("email-taken", "A user with this email already exists.")
     user = User(
         email=email,
         role=role,

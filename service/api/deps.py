@@ -7,15 +7,14 @@ organization; org_admin and trainer only their own; others none.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from service.accounts.models import ORG_ROLES, Role, User
+from service.accounts.access import Principal
+from service.accounts.models import Role, User
 from service.accounts.tokens import TokenError, decode_token
 from service.api.problems import Problem, forbidden
 from service.core.db import get_session
@@ -23,23 +22,6 @@ from service.core.settings import Settings, get_settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: uuid.UUID
-    role: str
-    org_id: uuid.UUID | None
-    # Set only for a package's launch token (xAPI routes): the one registration it may touch.
-    registration: uuid.UUID | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.admin
-
-    @property
-    def actor_key(self) -> str:
-        return f"user:{self.user_id}"
 
 
 def unauthorized(detail: str) -> Problem:
@@ -76,24 +58,6 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
         return principal
 
     return dependency
-
-
-def ensure_org_access(principal: Principal, org_id: uuid.UUID | None) -> None:
-    """Organization scoping, in one place: admins everywhere, org staff only at home."""
-    if principal.is_admin:
-        return
-    if principal.role in ORG_ROLES and org_id is not None and principal.org_id == org_id:
-        return
-    raise forbidden("This record belongs to another organization.")
-
-
-def org_filter(principal: Principal) -> uuid.UUID | None:
-    """The organization a listing must be limited to; None means no limit (admins)."""
-    if principal.is_admin:
-        return None
-    if principal.role in ORG_ROLES and principal.org_id is not None:
-        return principal.org_id
-    raise forbidden("Only administrators and organization staff may list this.")
 
 
 AdminOnly = Depends(require_roles(Role.admin))

@@ -16,6 +16,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.core.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    TooLarge,
+    Unavailable,
+)
 from service.core.observability.logging import request_id_var, scrub
 
 PROBLEM_JSON = "application/problem+json"
@@ -58,6 +69,29 @@ class Problem(Exception):  # noqa: N818 - it is the RFC's name
         self.title = title or code.replace("-", " ").replace("_", " ").capitalize()
         self.headers = headers or {}
         self.extra = extra
+
+
+# The one mapping from a domain error's kind to an HTTP status.
+_DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (BadRequest, 400),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Gone, 410),
+    (TooLarge, 413),
+    (Invalid, 422),
+    (Unavailable, 503),
+)
+
+
+def as_problem(exc: DomainError | Problem) -> Problem:
+    """The problem document for a domain error (a Problem is returned as it is)."""
+    if isinstance(exc, Problem):
+        return exc
+    # The most specific kind wins: an error class lists its kind first among its bases.
+    statuses = dict(_DOMAIN_STATUS)
+    status = next((statuses[k] for k in type(exc).__mro__ if k in statuses), 400)
+    return Problem(status, exc.code, exc.detail, **exc.extra)
 
 
 def problem_response(
@@ -134,6 +168,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             exc.status, exc.code, exc.detail, exc.title, exc.headers, **exc.extra
         )
+
+    @app.exception_handler(DomainError)
+    async def _domain(req: Request, exc: DomainError):
+        return await _problem(req, as_problem(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError):

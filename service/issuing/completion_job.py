@@ -16,15 +16,13 @@ from sqlmodel import Session
 from service.accounts.audit import record_audit
 from service.core.settings import get_settings
 from service.issuing.service import IssuerKeyMissing, IssuingError, issue_for_completion
-from service.jobs.handlers import job_handler
 from service.jobs.runner import JobFailed
 from service.tallies.rollups import record_credential_issued
-from service.training.completion import recorded_minutes
+from service.training.completion import CREDENTIAL_JOB, recorded_minutes
 from service.training.learners import cipher
 from service.training.models import Enrollment, Learner, Offering
 
 log = logging.getLogger("skills.issuing")
-ISSUE_FOR_COMPLETION = "credentials.issue"
 
 
 def _score(enrollment: Enrollment):
@@ -35,7 +33,6 @@ def _score(enrollment: Enrollment):
     return None
 
 
-@job_handler(ISSUE_FOR_COMPLETION)
 def issue_for_completed_enrollment(session: Session, payload: dict) -> None:
     enrollment = session.get(Enrollment, uuid.UUID(payload["enrollment_id"]))
     if enrollment is None:
@@ -80,3 +77,6 @@ def issue_for_completed_enrollment(session: Session, payload: dict) -> None:
                 "credential_id": outcome.credential.credential_id,
             },
         )
+
+
+HANDLERS = {CREDENTIAL_JOB: issue_for_completed_enrollment}

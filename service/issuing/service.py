@@ -29,6 +29,7 @@ from credentials import issuance
 from credentials.keys import NoActiveKey
 from credentials.models import Credential
 from credentials.timefmt import as_utc, utcnow, whole_seconds
+from service.core.errors import Conflict, Invalid, Unavailable
 from service.core.settings import Settings
 from service.issuing import issuer_documents
 from service.training.hours_rules import minutes_to_xueshi
@@ -43,24 +44,20 @@ STATE_REVOKED = "revoked"
 STATE_EXPIRED = "expired"
 
 
-class IssuingError(Exception):
+class IssuingError(Invalid):
     """A refusal with a stable code; the message is safe to show (no personal data)."""
 
-    status = 422
-
-    def __init__(self, code: str, message: str, **extra: Any):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.extra = extra
+    @property
+    def message(self) -> str:
+        return self.detail
 
 
-class IssuerKeyMissing(IssuingError):
-    status = 503
+class IssuerKeyMissing(Unavailable, IssuingError):
+    """No active signing key: an operator must create one first."""
 
 
-class StateConflict(IssuingError):
-    status = 409
+class StateConflict(Conflict, IssuingError):
+    """The credential's status does not allow the change asked for."""
 
 
 @dataclass(frozen=True)

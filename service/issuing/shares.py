@@ -12,20 +12,19 @@
   page offers for download, so this check exposes nothing an employer could not compute offline;
   it exists so that nobody has to.
 
-Errors are :class:`ShareError` (a problem+json ``Problem``); messages carry no personal data.
+Errors are domain errors (``service.core.errors``); messages carry no personal data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from credentials.jwt_vc import decode_unverified
 from credentials.models import Credential
-from service.api.problems import Problem
+from service.core.errors import Conflict, Gone, NotFound
 from service.core.settings import Settings
 from service.core.timeutil import utcnow
 from service.issuing import downloads
@@ -39,19 +38,18 @@ MAX_ACTIVE_SHARES_PER_CREDENTIAL = 20
 DOWNLOAD_FILES = {name: kind for name, kind in downloads.FILE_NAMES.items() if kind != "json"}
 
 
-class ShareError(Problem):
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
-        super().__init__(status, code, detail, **extra)
-
-
-class ShareNotFound(ShareError):
+class ShareNotFound(NotFound):
     def __init__(self) -> None:
-        super().__init__(404, "not-found", "Share link was not found.")
+        super().__init__("not-found", "Share link was not found.")
 
 
-class ShareWithdrawn(ShareError):
+class ShareWithdrawn(Gone):
     def __init__(self) -> None:
-        super().__init__(410, "share-withdrawn", "The holder has withdrawn this share link.")
+        super().__init__("share-withdrawn", "The holder has withdrawn this share link.")
+
+
+# What opening a share link may raise.
+ShareClosed = (ShareNotFound, ShareWithdrawn)
 
 
 def share_url(settings: Settings, code: str) -> str:
@@ -70,7 +68,7 @@ def owned_credential(session: Session, learner: Learner, credential_id: str) -> 
     """The learner's credential; someone else's is "not found" (its existence is not told)."""
     row = find_credential(session, credential_id)
     if row is None or row.learner_uuid != learner.subject_id:
-        raise ShareError(404, "not-found", "Credential was not found.")
+        raise NotFound("not-found", "Credential was not found.")
     return row
 
 
@@ -83,15 +81,14 @@ def create_share(
     """Adds the share (the caller commits)."""
     row = owned_credential(session, learner, credential_id)
     if credential_state(row) == STATE_REVOKED:
-        raise ShareError(409, "credential-revoked", "A revoked credential cannot be shared.")
+        raise Conflict("credential-revoked", "A revoked credential cannot be shared.")
     active = session.exec(
         select(func.count())
         .select_from(CredentialShare)
         .where(CredentialShare.credential_pk == row.id, CredentialShare.revoked_at.is_(None))
     ).one()
     if active >= MAX_ACTIVE_SHARES_PER_CREDENTIAL:
-        raise ShareError(
-            409,
+        raise Conflict(
             "too-many-shares",
             f"At most {MAX_ACTIVE_SHARES_PER_CREDENTIAL} active share links per credential: "
             "withdraw one first.",

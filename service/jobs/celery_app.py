@@ -49,18 +49,14 @@ def make_celery(settings: Settings | None = None) -> Celery:
     app.conf.beat_schedule.update(
         {
             "relay-outbox": {"task": "skills.relay_outbox", "schedule": 30.0},
-            "tallies-reconcile": {
-                "task": "skills.tallies_reconcile",
-                "schedule": settings.tallies_reconcile_seconds,
-            },
         }
     )
     from service.jobs import tasks
-    from service.tallies import tasks as tally_tasks
 
     tasks.register(app)
-    tally_tasks.register(app)
     return app
 
 
+# The process's Celery app: the API publishes with it; ``service.worker`` adds the domains'
+# periodic tasks to it for workers and beat.
 celery = make_celery()

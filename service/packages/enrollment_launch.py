@@ -32,6 +32,7 @@ from content.formats.model import CMI5, XAPI
 from content.models import PackageVersion
 from service.accounts.models import User
 from service.accounts.tokens import TokenError, decode_token, issue_token
+from service.core.errors import Conflict, Invalid
 from service.core.settings import Settings
 from service.core.timeutil import as_utc
 from service.packages.launch import make_grant
@@ -42,12 +43,6 @@ LAUNCH_TOKEN_TYP = "xapi-launch"  # noqa: S105 - a token type, not a secret
 TOKEN_PREFIX = "launch:"  # noqa: S105 - a fixed prefix, not a secret
 SESSION_ID_EXTENSION = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
 LAUNCH_DATA = "LMS.LaunchData"
-
-
-class LaunchError(Exception):
-    def __init__(self, status: int, code: str, detail: str):
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
 
 
 @dataclass(frozen=True)
@@ -84,13 +79,13 @@ def pick_unit(version: PackageVersion, unit_id: str | None) -> dict:
         for unit in units:
             if unit["id"] == unit_id:
                 return unit
-        raise LaunchError(422, "unknown-unit", "unit_id names no launchable unit of this version.")
+        raise Invalid("unknown-unit", "unit_id names no launchable unit of this version.")
     if version.format == XAPI:
         entry = next((u for u in units if u["launch"] == version.launch), None)
         if entry is not None:
             return entry
     if not units:
-        raise LaunchError(409, "no-launch", "This version has no launchable unit.")
+        raise Conflict("no-launch", "This version has no launchable unit.")
     return units[0]
 
 
@@ -190,7 +185,7 @@ def build_launch(
     """The launch URL for this enrollment (caller commits)."""
     if version.format not in (CMI5, XAPI):
         if not version.launch:
-            raise LaunchError(409, "no-launch", "This version has no launch file.")
+            raise Conflict("no-launch", "This version has no launch file.")
         return LaunchResult(content_url(settings, version, version.launch), None, None)
     unit = pick_unit(version, unit_id)
     actor = json.dumps(actor_for(settings, learner), separators=(",", ":"))

@@ -11,7 +11,6 @@ from content.models import PackageVersion
 from content.versions import ingest_version
 from service.core.settings import get_settings
 from service.core.storage import get_storage
-from service.jobs.handlers import job_handler
 from service.jobs.outbox import enqueue
 
 log = logging.getLogger("skills.packages")
@@ -23,7 +22,6 @@ def request_ingest(session: Session, version: PackageVersion) -> None:
     enqueue(session, INGEST, {"version_id": str(version.id)}, dedupe_key=f"ingest:{version.id}")
 
 
-@job_handler(INGEST)
 def ingest(session: Session, payload: dict) -> None:
     version = session.get(PackageVersion, uuid.UUID(payload["version_id"]))
     if version is None:
@@ -48,6 +46,8 @@ def ingest(session: Session, payload: dict) -> None:
         )
 
 
-@job_handler(DELETE_UPLOAD)
 def delete_upload(session: Session, payload: dict) -> None:
     get_storage().delete(payload["key"])
+
+
+HANDLERS = {INGEST: ingest, DELETE_UPLOAD: delete_upload}

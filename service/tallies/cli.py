@@ -35,8 +35,7 @@ def reconcile_cmd(
 def target_cmd(code: Annotated[str, typer.Argument()] = "person_times") -> None:
     """Progress toward a target (as GET /api/v1/tallies/target)."""
     from service.core.db import session_scope
-    from service.tallies.projection import UnknownTarget
-    from service.tallies.queries import target_progress
+    from service.tallies.projection import UnknownTarget, target_progress
 
     with session_scope() as session:
         try:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from service.jobs.handlers import job_handler
 from service.tallies import reconcile
 from service.tallies.tasks import RECONCILE_JOB
 
 
-@job_handler(RECONCILE_JOB)
 def reconcile_job(session: Session, payload: dict) -> None:
     reconcile.run(session.get_bind(), trigger=str(payload.get("trigger", "job")))
+
+
+HANDLERS = {RECONCILE_JOB: reconcile_job}

@@ -39,7 +39,9 @@ def _ratio(numerator: int, denominator: int) -> float:
     return round(numerator / denominator, 2)
 
 
-def progress(session: Session, code: str = "person_times", today: date | None = None) -> dict:
+def target_progress(
+    session: Session, code: str = "person_times", today: date | None = None
+) -> dict:
     target = session.get(RefTallyTarget, code)
     if target is None:
         raise UnknownTarget(code)

@@ -441,11 +441,4 @@ def percent(part: int, whole: int) -> float:
     return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
-def target_progress(session: Session, code: str = "person_times", today: date | None = None):
-    """Progress toward one target: see :func:`service.tallies.projection.progress`."""
-    from service.tallies.projection import progress
-
-    return progress(session, code, today)
-
-
-__all__ = ["breakdown", "iter_breakdown", "target_progress", "count_between"]
+__all__ = ["breakdown", "iter_breakdown", "count_between"]

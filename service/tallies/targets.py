@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, select
 
 from service.accounts.audit import record_audit
+from service.core.errors import Conflict, Invalid
 from service.core.patching import refuse_nulls
 from service.core.timeutil import utcnow
 from service.tallies.dimensions import InvalidQuery, parse_filters
@@ -18,10 +19,16 @@ METRICS = ("person_times", "distinct_learners")
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
-class TargetRuleError(ValueError):
-    def __init__(self, code: str, message: str, field: str | None = None, status: int = 422):
-        super().__init__(message)
-        self.code, self.field, self.status = code, field, status
+class TargetRuleError(Invalid):
+    """A target definition breaks a rule; ``field`` names the offending member when one does."""
+
+    def __init__(self, code: str, message: str, field: str | None = None):
+        super().__init__(code, message, **({"field": field} if field else {}))
+        self.field = field
+
+
+class TargetExists(Conflict, TargetRuleError):
+    """A target with that code is already defined."""
 
 
 def _check_filters(filters: dict) -> dict:
@@ -108,9 +115,7 @@ def create_target(session: Session, actor, body: TargetIn) -> RefTallyTarget:
     if body.period_from > body.period_to:
         raise TargetRuleError("invalid-target", "period_from is after period_to.", "period_from")
     if session.get(RefTallyTarget, body.code) is not None:
-        raise TargetRuleError(
-            "target-exists", f"A target with code {body.code!r} exists.", "code", 409
-        )
+        raise TargetExists("target-exists", f"A target with code {body.code!r} exists.", "code")
     target = RefTallyTarget(**body.model_dump() | {"filters": _check_filters(body.filters)})
     session.add(target)
     record_audit(

@@ -1,8 +1,8 @@
-"""Who may see and act for which learner and enrollment (issue 4, item 1).
+"""Who may see and act for which learner and enrollment.
 
 - ``learner``: only their own record (``learner.user_id`` = the token's user);
 - ``trainer`` / ``org_admin``: learners enrolled in their organization's offerings, and the
-  enrollments of those offerings (organization scoping itself: ``service.api.deps``);
+  enrollments of those offerings (organization scoping itself: ``service.accounts.access``);
 - ``admin``: everything;
 - ``platform`` (the smart education platform's service account) acts *for* a learner. Scheme:
   learner-scoped resources name the learner in the path (``/learners/{id}/...``) or reach it
@@ -18,10 +18,10 @@ import uuid
 from sqlalchemy import exists
 from sqlmodel import Session, select
 
+from service.accounts.access import Principal, ensure_org_access, org_filter
 from service.accounts.models import ORG_ROLES, Role
-from service.api.deps import Principal, ensure_org_access, org_filter
-from service.api.problems import forbidden
-from service.training.errors import TrainingError, not_found
+from service.core.errors import BadRequest, Forbidden
+from service.training.errors import not_found
 from service.training.models import Enrollment, Learner, Offering
 
 ACTING_HEADER = "X-Learner-Id"
@@ -31,27 +31,31 @@ def acting_learner(session: Session, principal: Principal, learner_header: str |
     """The learner a ``/me`` request is about: the caller, or the one the platform acts for."""
     if principal.role == Role.learner:
         if learner_header is not None:
-            raise forbidden(f"{ACTING_HEADER} is honoured only for the platform's service token.")
+            raise Forbidden(
+                "forbidden", f"{ACTING_HEADER} is honoured only for the platform's service token."
+            )
         learner = session.exec(select(Learner).where(Learner.user_id == principal.user_id)).first()
         if learner is None:
             raise not_found("A learner record linked to this account")
         return learner
     if principal.role == Role.platform:
         if not learner_header:
-            raise TrainingError(
-                400, "acting-learner-required", f"Send {ACTING_HEADER}: <learner id> to act for."
+            raise BadRequest(
+                "acting-learner-required", f"Send {ACTING_HEADER}: <learner id> to act for."
             )
         try:
             learner_id = uuid.UUID(learner_header)
         except ValueError:
-            raise TrainingError(
-                400, "acting-learner-invalid", f"{ACTING_HEADER} must be a learner id (UUID)."
+            raise BadRequest(
+                "acting-learner-invalid", f"{ACTING_HEADER} must be a learner id (UUID)."
             ) from None
         learner = session.get(Learner, learner_id)
         if learner is None:
             raise not_found("Learner")
         return learner
-    raise forbidden("Only a learner, or the platform acting for one, has a personal record here.")
+    raise Forbidden(
+        "forbidden", "Only a learner, or the platform acting for one, has a personal record here."
+    )
 
 
 def is_own(principal: Principal, learner: Learner) -> bool:
@@ -78,14 +82,14 @@ def ensure_can_view_learner(session: Session, principal: Principal, learner: Lea
         and _enrolled_with_org(session, learner.id, principal.org_id)
     ):
         return
-    raise forbidden("You may not see this learner.")
+    raise Forbidden("forbidden", "You may not see this learner.")
 
 
 def ensure_can_act_for(principal: Principal, learner: Learner) -> None:
     """Actions a person takes for themselves (enroll, withdraw, learn): self, platform, admin."""
     if principal.is_admin or principal.role == Role.platform or is_own(principal, learner):
         return
-    raise forbidden("Only the learner, or the platform acting for them, may do this.")
+    raise Forbidden("forbidden", "Only the learner, or the platform acting for them, may do this.")
 
 
 def ensure_can_view_enrollment(
@@ -96,7 +100,7 @@ def ensure_can_view_enrollment(
     if principal.role in ORG_ROLES:
         ensure_org_access(principal, offering.organization_id)
         return
-    raise forbidden("You may not see this enrollment.")
+    raise Forbidden("forbidden", "You may not see this enrollment.")
 
 
 def ensure_can_manage(principal: Principal, offering: Offering) -> None:

@@ -1,4 +1,4 @@
-"""Completion: the one place an enrollment becomes ``completed`` (issue 4, item 7).
+"""Completion: the one place an enrollment becomes ``completed``.
 
 ``complete_if_due`` is called in the transaction of whatever may have made completion due
 (hours written, an assessment, a package result) and by retried jobs. It completes an enrollment
@@ -12,26 +12,36 @@ exactly once:
   ``credential:<enrollment id>``) in the same transaction, so a rollback leaves neither.
 
 A completion is one person-time (人次) in ``completion_year``: the Asia/Shanghai calendar year of
-``completed_at`` (DESIGN.md, Domain / Completion). Rollup updates for the tallies belong here,
-inside the same transaction, after the state change.
+``completed_at`` (DESIGN.md, Domain / Completion). What else must change in the same
+transaction (the tallies' rollups) subscribes with :func:`on_completion`; the composition root
+(``service.wiring``) does that, so training does not import the packages that count it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from service.core.errors import DomainError
 from service.core.timeutil import CITY_TZ
 from service.jobs.outbox import enqueue
-from service.tallies.rollups import record_completion
-from service.training.errors import TrainingError
 from service.training.models import Enrollment, HoursEntry, Offering
 from service.training.progress import lock_enrollment, move
 from service.training.states import EnrollmentState, completion_due
 
 CREDENTIAL_JOB = "credentials.issue"
+
+CompletionListener = Callable[[Session, Enrollment, Offering, datetime], None]
+_listeners: list[CompletionListener] = []
+
+
+def on_completion(listener: CompletionListener) -> None:
+    """Calls ``listener`` in the transaction of every completion, right after the state change."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def recorded_minutes(session: Session, enrollment_id) -> int:
@@ -74,9 +84,10 @@ def complete_if_due(session: Session, enrollment: Enrollment, now: datetime) -> 
             completion_year=now.astimezone(CITY_TZ).year,
             updated_at=now,
         )
-    except TrainingError:
+    except DomainError:
         return False  # a concurrent caller completed (or ended) it first
-    record_completion(session, locked, offering, now)
+    for listener in _listeners:
+        listener(session, locked, offering, now)
     enqueue(
         session,
         CREDENTIAL_JOB,

@@ -28,11 +28,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from service.accounts.access import Principal
 from service.accounts.audit import record_audit
-from service.api.deps import Principal
+from service.core.errors import Conflict, Invalid
 from service.core.timeutil import CITY_TZ
 from service.training.completion import complete_if_due
-from service.training.errors import TrainingError
 from service.training.models import Enrollment, Learner, Offering
 from service.training.progress import ensure_started, lock_enrollment, lock_learner, move
 from service.training.reference_checks import load_policy, subsidy_rules
@@ -89,14 +89,13 @@ def enroll(
     if existing is not None:
         raise AlreadyEnrolled(existing)
     if offering.ends_on < now.astimezone(CITY_TZ).date():
-        raise TrainingError(409, "offering-ended", "This offering has ended.")
+        raise Conflict("offering-ended", "This offering has ended.")
 
     decision = None
     if offering.funding == FundingKind.SUBSIDISED:
         decision = decide_subsidy(session, learner.id, offering)
         if require_subsidy and not decision.granted:
-            raise TrainingError(
-                409,
+            raise Conflict(
                 "subsidy-refused",
                 "The subsidy rules refuse this enrollment: "
                 + "; ".join(r.message for r in decision.reasons)
@@ -114,7 +113,7 @@ def enroll(
         )
         if taken.rowcount != 1:
             savepoint.rollback()
-            raise TrainingError(409, "offering-full", "This offering has no free seats.")
+            raise Conflict("offering-full", "This offering has no free seats.")
         enrollment = Enrollment(
             learner_id=learner.id,
             offering_id=offering.id,
@@ -178,8 +177,7 @@ def record_assessment(
 ) -> Enrollment:
     verdict = score >= offering.pass_mark
     if passed is not None and passed != verdict:
-        raise TrainingError(
-            422,
+        raise Invalid(
             "assessment-inconsistent",
             f"passed={str(passed).lower()} contradicts the score {score:g} against the pass mark "
             f"{offering.pass_mark}.",
@@ -187,8 +185,7 @@ def record_assessment(
         )
     locked = ensure_started(session, lock_enrollment(session, enrollment.id), now)
     if locked.state != EnrollmentState.IN_PROGRESS:
-        raise TrainingError(
-            409,
+        raise Conflict(
             "invalid-state-transition",
             f"The enrollment is {locked.state}; an assessment can no longer be recorded.",
             current_state=locked.state,

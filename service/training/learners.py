@@ -13,12 +13,12 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from service.accounts.access import Principal
 from service.accounts.audit import record_audit
 from service.accounts.models import Organization, Role, User
-from service.api.deps import Principal
+from service.core.errors import Conflict, Invalid
 from service.core.settings import get_settings
 from service.core.timeutil import utcnow
-from service.training.errors import TrainingError
 from service.training.idnumber import InvalidPersonalNumber, validate_id_number, validate_phone
 from service.training.models import Learner
 from service.training.pii import PiiCipher, mask_id, mask_phone
@@ -33,16 +33,14 @@ def _valid_id(value: str) -> str:
     try:
         return validate_id_number(value)
     except InvalidPersonalNumber as exc:
-        raise TrainingError(
-            422, exc.code.replace("_", "-"), exc.message, field="id_number"
-        ) from None
+        raise Invalid(exc.code.replace("_", "-"), exc.message, field="id_number") from None
 
 
 def _valid_phone(value: str) -> str:
     try:
         return validate_phone(value)
     except InvalidPersonalNumber as exc:
-        raise TrainingError(422, exc.code.replace("_", "-"), exc.message, field="phone") from None
+        raise Invalid(exc.code.replace("_", "-"), exc.message, field="phone") from None
 
 
 def find_by_id_number(session: Session, id_number: str) -> Learner | None:
@@ -54,19 +52,15 @@ def _check_links(
     session: Session, employer_id: uuid.UUID | None, user_id: uuid.UUID | None
 ) -> None:
     if employer_id is not None and session.get(Organization, employer_id) is None:
-        raise TrainingError(
-            422, "unknown-employer", "The employer organization does not exist.", field="employer"
+        raise Invalid(
+            "unknown-employer", "The employer organization does not exist.", field="employer"
         )
     if user_id is not None:
         user = session.get(User, user_id)
         if user is None or user.role != Role.learner:
-            raise TrainingError(
-                422, "invalid-user-link", "user_id must be an account with the learner role."
-            )
+            raise Invalid("invalid-user-link", "user_id must be an account with the learner role.")
         if session.exec(select(Learner.id).where(Learner.user_id == user_id)).first():
-            raise TrainingError(
-                409, "user-already-linked", "This account is already linked to a learner."
-            )
+            raise Conflict("user-already-linked", "This account is already linked to a learner.")
 
 
 def create_or_find(

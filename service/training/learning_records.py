@@ -27,12 +27,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from service.accounts.access import Principal
 from service.accounts.models import Role
-from service.api.deps import Principal
+from service.core.errors import BadRequest, Conflict, DomainError, Forbidden, Invalid, NotFound
 from service.core.settings import get_settings
 from service.core.timeutil import as_utc
 from service.training.completion import complete_if_due
-from service.training.errors import TrainingError
 from service.training.hours_rules import HoursSource
 from service.training.ledger import EntryIn, EntryResult, record_entries
 from service.training.models import Enrollment, Learner, ScormCommit, XapiStatement
@@ -56,8 +56,8 @@ NOT_COMPARED = frozenset({"authority", "stored", "timestamp", "version", "attach
 MAX_STATEMENTS = 500
 
 
-def _bad(detail: str, code: str = "xapi-bad-request", **extra) -> TrainingError:
-    return TrainingError(400, code, detail, **extra)
+def _bad(detail: str, code: str = "xapi-bad-request", **extra) -> DomainError:
+    return BadRequest(code, detail, **extra)
 
 
 def comparison_hash(statement: dict) -> str:
@@ -82,8 +82,8 @@ def _enrollments_for(session: Session, principal: Principal, registrations) -> d
         )
     ).all()
     if principal.registration is not None and set(registrations) != {principal.registration}:
-        raise TrainingError(
-            403, "forbidden", "This launch token may only send statements for its registration."
+        raise Forbidden(
+            "forbidden", "This launch token may only send statements for its registration."
         )
     found = {enr.registration: (enr, learner) for enr, learner in rows}
     missing = set(registrations) - set(found)
@@ -94,8 +94,8 @@ def _enrollments_for(session: Session, principal: Principal, registrations) -> d
     if principal.role == Role.learner and any(
         learner.user_id != principal.user_id for _, learner in found.values()
     ):
-        raise TrainingError(
-            403, "forbidden", "A learner may only send statements for their own registration."
+        raise Forbidden(
+            "forbidden", "A learner may only send statements for their own registration."
         )
     return {reg: enr for reg, (enr, _) in found.items()}
 
@@ -150,8 +150,7 @@ def store_statements(
         if existing is None:
             new.append((raw, p, sid))
         elif existing.comparison_hash != comparison_hash(raw):
-            raise TrainingError(
-                409,
+            raise Conflict(
                 "xapi-statement-conflict",
                 f"Statement {sid} is already stored with different content.",
             )
@@ -213,9 +212,9 @@ def _hours_for(session, principal, p: ParsedStatement, sid, enrollment, now) -> 
 def get_statement(session: Session, principal: Principal, statement_id: uuid.UUID) -> dict:
     row = session.get(XapiStatement, statement_id)
     if row is None:
-        raise TrainingError(404, "not-found", "No statement with this id.")
+        raise NotFound("not-found", "No statement with this id.")
     if principal.registration is not None and row.registration != principal.registration:
-        raise TrainingError(403, "forbidden", "This statement belongs to another registration.")
+        raise Forbidden("forbidden", "This statement belongs to another registration.")
     if principal.role == Role.learner:
         learner = session.exec(
             select(Learner)
@@ -223,7 +222,7 @@ def get_statement(session: Session, principal: Principal, statement_id: uuid.UUI
             .where(Enrollment.id == row.enrollment_id)
         ).one()
         if learner.user_id != principal.user_id:
-            raise TrainingError(403, "forbidden", "This statement belongs to another learner.")
+            raise Forbidden("forbidden", "This statement belongs to another learner.")
     return row.statement
 
 
@@ -251,9 +250,7 @@ def scorm_commit(
     The session is taken to have ended at ``ended_at`` (default: now) and to have lasted the
     reported session time; that interval is what the overlap guard sees."""
     if ended_at is not None and ended_at > now + timedelta(minutes=5):
-        raise TrainingError(
-            422, "scorm-invalid-value", "ended_at is in the future.", field="ended_at"
-        )
+        raise Invalid("scorm-invalid-value", "ended_at is in the future.", field="ended_at")
     end = ended_at or now
     digest = _request_hash(version, values)
     previous = _find_commit(session, enrollment.id, commit_id)
@@ -262,8 +259,8 @@ def scorm_commit(
     try:
         outcome = map_runtime_commit(version, values)
     except RuntimeValueError as exc:
-        raise TrainingError(
-            422, "scorm-invalid-value", f"{exc.element}: {exc.message}.", field=exc.element
+        raise Invalid(
+            "scorm-invalid-value", f"{exc.element}: {exc.message}.", field=exc.element
         ) from None
     savepoint = session.begin_nested()
     try:
@@ -329,8 +326,7 @@ def _find_commit(session, enrollment_id, commit_id) -> ScormCommit | None:
 
 def _replay(session, previous: ScormCommit, digest: str, enrollment: Enrollment) -> dict:
     if previous.request_hash != digest:
-        raise TrainingError(
-            409,
+        raise Conflict(
             "scorm-commit-conflict",
             "This commit_id was already used with different values.",
         )

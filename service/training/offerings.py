@@ -13,12 +13,12 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from service.accounts.access import Principal
 from service.accounts.audit import record_audit
 from service.accounts.models import Organization
-from service.api.deps import Principal
+from service.core.errors import Conflict, Invalid
 from service.core.timeutil import utcnow
 from service.training import geo
-from service.training.errors import TrainingError
 from service.training.models import Offering
 from service.training.reference_checks import check_cluster, check_district, check_occupation_level
 
@@ -43,18 +43,14 @@ def _validate(session: Session, data: dict) -> None:
     check_district(session, data["district_code"])
     check_cluster(session, data.get("cluster_version"), data.get("cluster_code"))
     if data["ends_on"] < data["starts_on"]:
-        raise TrainingError(
-            422, "invalid-dates", "ends_on must not be before starts_on.", field="ends_on"
-        )
+        raise Invalid("invalid-dates", "ends_on must not be before starts_on.", field="ends_on")
     if (data.get("latitude") is None) != (data.get("longitude") is None):
-        raise TrainingError(
-            422, "invalid-location", "Give both latitude and longitude, or neither."
-        )
+        raise Invalid("invalid-location", "Give both latitude and longitude, or neither.")
 
 
 def create(session: Session, principal: Principal, data: dict) -> Offering:
     if session.get(Organization, data["organization_id"]) is None:
-        raise TrainingError(422, "unknown-organization", "The organization does not exist.")
+        raise Invalid("unknown-organization", "The organization does not exist.")
     _validate(session, data)
     offering = Offering(**data, created_by=principal.user_id)
     session.add(offering)
@@ -72,15 +68,13 @@ def create(session: Session, principal: Principal, data: dict) -> Offering:
 def update(session: Session, principal: Principal, offering: Offering, changes: dict) -> Offering:
     touched = STRUCTURAL_FIELDS & set(changes)
     if touched and offering.seats_taken > 0:
-        raise TrainingError(
-            409,
+        raise Conflict(
             "offering-has-enrollments",
             "People are enrolled; these fields can no longer change: "
             f"{', '.join(sorted(touched))}.",
         )
     if "capacity" in changes and changes["capacity"] < offering.seats_taken:
-        raise TrainingError(
-            409,
+        raise Conflict(
             "capacity-below-enrolled",
             f"{offering.seats_taken} seats are taken; capacity cannot be lower.",
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from service.training.errors import TrainingError
+from service.core.errors import Invalid
 from service.training.hours_rules import DEFAULT_DAILY_CAP_MINUTES
 from service.training.occupations import level_name
 from service.training.reference_models import (
@@ -28,8 +28,7 @@ def check_district(session: Session, code: str, field: str = "district_code") ->
     """A Ningbo county-level division (the city code itself is not a district)."""
     row = session.get(RefDistrict, code)
     if row is None or row.kind == "city":
-        raise TrainingError(
-            422,
+        raise Invalid(
             "unknown-district",
             f"{field} must be the code of one of Ningbo's districts, counties or county-level "
             "cities (see GET /api/v1/reference/districts).",
@@ -42,8 +41,7 @@ def check_groups(session: Session, groups: list[str]) -> list[str]:
     known = set(session.exec(select(RefLearnerGroup.code)).all())
     unknown = sorted({g for g in groups if g not in known})
     if unknown:
-        raise TrainingError(
-            422,
+        raise Invalid(
             "unknown-group",
             f"Unknown learner group(s): {', '.join(unknown)} (see GET /api/v1/reference/groups).",
             field="groups",
@@ -54,8 +52,7 @@ def check_groups(session: Session, groups: list[str]) -> list[str]:
 def check_occupation_level(session: Session, code: str, level: int) -> RefOccupation:
     occupation = session.get(RefOccupation, code)
     if occupation is None:
-        raise TrainingError(
-            422,
+        raise Invalid(
             "unknown-occupation",
             f"Occupation {code} is not in the catalogue (see GET /api/v1/reference/occupations).",
             field="occupation_code",
@@ -67,8 +64,7 @@ def check_occupation_level(session: Session, code: str, level: int) -> RefOccupa
             ).all(),
             reverse=True,
         )
-        raise TrainingError(
-            422,
+        raise Invalid(
             "level-not-offered",
             f"Occupation {code} ({occupation.name}) is not certified at level {level}"
             f"{_level_label(level)}; allowed levels: {', '.join(map(str, allowed))}.",
@@ -88,8 +84,7 @@ def check_cluster(session: Session, version: str | None, code: str | None) -> No
     if version is None and code is None:
         return
     if not version or not code or session.get(RefCluster, (version, code)) is None:
-        raise TrainingError(
-            422,
+        raise Invalid(
             "unknown-cluster",
             "cluster_version and cluster_code must name a cluster of a known edition of the "
             "'361' list (see GET /api/v1/reference/clusters).",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from service.tallies.labels import Labeller
-from service.tallies.projection import UnknownTarget
-from service.tallies.queries import breakdown, target_progress
+from service.tallies.projection import UnknownTarget, target_progress
+from service.tallies.queries import breakdown
 from service.web.charts import Bar, number
 
 TARGET_CODE = "person_times"

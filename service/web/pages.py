@@ -17,8 +17,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from service.api.problems import Problem
-from service.api.routes.credentials_verify import read_bounded, read_multipart
+from service.api.request_bodies import read_bounded, read_multipart
 from service.core.db import get_session
+from service.core.errors import DomainError
 from service.core.settings import Settings, get_settings
 from service.core.timeutil import utcnow
 from service.issuing import downloads, shares
@@ -130,7 +131,11 @@ def _share_page(ctx, session, settings, opened: shares.OpenShare, status_code=20
     )
 
 
-def _gone_page(ctx: PageContext, exc: shares.ShareError) -> Response:
+def _closed_status(exc: DomainError) -> int:
+    return 410 if isinstance(exc, shares.ShareWithdrawn) else 404
+
+
+def _gone_page(ctx: PageContext, exc: DomainError) -> Response:
     if isinstance(exc, shares.ShareWithdrawn):
         return render(
             ctx, "message.html", 410, title_key="share.gone.title", body_key="share.gone.body"
@@ -148,7 +153,7 @@ def share_page(
     ctx = PageContext(request)
     try:
         opened = shares.open_share(session, code)
-    except shares.ShareError as exc:
+    except shares.ShareClosed as exc:
         return _gone_page(ctx, exc)
     return _share_page(ctx, session, settings, opened)
 
@@ -168,7 +173,7 @@ async def share_holder_check(
     ctx = PageContext(request)
     try:
         opened = await run_in_threadpool(shares.open_share, session, code)
-    except shares.ShareError as exc:
+    except shares.ShareClosed as exc:
         return _gone_page(ctx, exc)
     try:
         body = await read_bounded(request, MAX_HOLDER_BODY)
@@ -186,8 +191,8 @@ async def share_holder_check(
 def share_qr(code: str, session: Session = Depends(get_session), settings=Depends(get_settings)):
     try:
         opened = shares.open_share(session, code)
-    except shares.ShareError as exc:
-        return secure(Response(status_code=exc.status))
+    except shares.ShareClosed as exc:
+        return secure(Response(status_code=_closed_status(exc)))
     png = qr.qr_png(shares.share_url(settings, opened.share.code))
     return secure(Response(png, media_type="image/png"))
 
@@ -196,8 +201,8 @@ def _download_route(kind: str):
     def download(code: str, session: Session = Depends(get_session)):
         try:
             opened = shares.open_share(session, code)
-        except shares.ShareError as exc:
-            return secure(Response(status_code=exc.status))
+        except shares.ShareClosed as exc:
+            return secure(Response(status_code=_closed_status(exc)))
         return secure(downloads.download_response(session, opened.credential, kind))
 
     download.__name__ = f"share_download_{kind}"

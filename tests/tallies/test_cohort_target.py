@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from service.tallies.queries import breakdown, target_progress
+from service.tallies.projection import target_progress
+from service.tallies.queries import breakdown
 from service.tallies.reconcile import check
 
 TODAY = date(2025, 6, 30)

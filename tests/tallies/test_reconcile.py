@@ -130,8 +130,11 @@ def test_job_beat_and_command_run_it(city, session, engine, settings, client, ma
 
     from service.cli import app
     from service.jobs.celery_app import make_celery
+    from service.wiring import configure_celery
 
-    assert "tallies-reconcile" in make_celery(settings).conf.beat_schedule
+    assert (
+        "tallies-reconcile" in configure_celery(make_celery(settings), settings).conf.beat_schedule
+    )
     out = CliRunner().invoke(app, ["tallies", "reconcile", "--check-only"])
     assert out.exit_code == 0, out.output
     summary = json.loads(out.output[out.output.index("{\n") :])

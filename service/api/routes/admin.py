@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, select
 
+from service.accounts.access import Principal
 from service.accounts.audit import record_audit
 from service.accounts.models import AuditEvent
-from service.api.deps import AdminOnly, Principal
+from service.api.deps import AdminOnly
 from service.api.pagination import Page, PageParams, page_params, paginate
 from service.api.problems import conflict, not_found
 from service.core.db import get_session

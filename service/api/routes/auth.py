@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form
 from sqlmodel import Session
 
+from service.accounts.access import Principal
 from service.accounts.models import User
 from service.accounts.sessions import (
     SignInError,
@@ -14,7 +15,7 @@ from service.accounts.sessions import (
     password_sign_in,
     refresh_sign_in,
 )
-from service.api.deps import Principal, current_principal
+from service.api.deps import current_principal
 from service.api.problems import Problem
 from service.api.schemas.accounts import UserOut
 from service.core.db import get_session

@@ -16,11 +16,12 @@ from sqlmodel import Session, select
 
 from credentials.issuance import find_existing
 from credentials.models import Credential
+from service.accounts.access import Principal
 from service.accounts.audit import record_audit
-from service.api.deps import AdminOnly, Principal
+from service.api.deps import AdminOnly
 from service.api.idempotency import run_idempotent
 from service.api.pagination import PageParams, page_params, paginate
-from service.api.problems import Problem, not_found
+from service.api.problems import as_problem, not_found
 from service.api.schemas.credentials import BulkIssueIn, IssueIn, StatusChangeIn
 from service.core.db import get_session
 from service.core.settings import Settings, get_settings
@@ -30,10 +31,6 @@ from service.issuing import service as issuing
 router = APIRouter(prefix="/api/v1/credentials", tags=["credentials (admin)"])
 
 _IDEMPOTENCY_LABEL = "credentials-idempotency-fingerprint"
-
-
-def _problem(exc: issuing.IssuingError) -> Problem:
-    return Problem(exc.status, exc.code, exc.message, **exc.extra)
 
 
 def _issue_one(session: Session, settings: Settings, item: IssueIn) -> issuing.IssueOutcome:
@@ -73,7 +70,7 @@ def issue_credential(
         try:
             outcome = _issue_one(session, settings, body)
         except issuing.IssuingError as exc:
-            raise _problem(exc) from None
+            raise as_problem(exc) from None
         if outcome.created:
             _audit_issue(session, principal, outcome.credential, body.basis)
         return {
@@ -117,7 +114,7 @@ def bulk_issue(
             try:
                 outcome = _issue_one(session, settings, item)
             except issuing.IssuerKeyMissing as exc:
-                raise _problem(exc) from None
+                raise as_problem(exc) from None
             except issuing.IssuingError as exc:
                 entry.update(outcome="error", error={"code": exc.code, "detail": exc.message})
             else:
@@ -216,7 +213,7 @@ def _status_route(action: str):
             )
         except issuing.IssuingError as exc:
             session.rollback()
-            raise _problem(exc) from None
+            raise as_problem(exc) from None
         record_audit(
             session,
             actor=principal,

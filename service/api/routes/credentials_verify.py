@@ -20,10 +20,9 @@ import json
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from service.api.problems import Problem, not_found
+from service.api.request_bodies import read_bounded, read_multipart, too_large
 from service.core.settings import Settings, get_settings
 from service.issuing.service import normalise_credential_id
 from service.issuing.verification import is_unreadable, verify_submission
@@ -65,53 +64,6 @@ _OPENAPI = {
         },
     }
 }
-
-
-def _too_large(limit: int) -> Problem:
-    return Problem(
-        413, "payload-too-large", f"The upload is larger than {limit} bytes.", limit=limit
-    )
-
-
-async def read_bounded(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 past ``limit`` (plus room for a multipart envelope)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise _too_large(limit)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit + 64 * 1024:  # the multipart envelope is allowed a little more
-            raise _too_large(limit)
-    return bytes(body)
-
-
-async def _single(data: bytes):
-    yield data
-
-
-async def read_multipart(
-    request: Request, body: bytes, limit: int
-) -> tuple[bytes | None, dict[str, str]]:
-    """(the ``file`` part's content, None when there is no such part; the text fields).
-
-    Shared with the ``/verify`` page, whose form sends an empty file part (``b""``) when only
-    a token was pasted.
-    """
-    parser = MultiPartParser(request.headers, _single(body), max_files=2, max_fields=10)
-    try:
-        form = await parser.parse()
-    except MultiPartException as exc:
-        raise Problem(400, "bad-multipart", f"The form cannot be read: {exc.message}") from None
-    try:
-        upload = form.get("file")
-        data = await upload.read(limit + 1) if isinstance(upload, UploadFile) else None
-        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    finally:
-        await form.close()
-    if data is not None and len(data) > limit:
-        raise _too_large(limit)
-    return data, fields
 
 
 async def _from_multipart(request: Request, body: bytes, limit: int) -> bytes:
@@ -175,7 +127,7 @@ async def verify_credential(request: Request, settings: Settings = Depends(get_s
         data = await _from_multipart(request, body, limit)
     elif media_type in RAW_TYPES:
         if len(body) > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         data = body
     else:
         raise Problem(

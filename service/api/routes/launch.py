@@ -18,15 +18,17 @@ from sqlmodel import Session
 
 from content.models import Package
 from content.versions import latest_published
+from service.accounts.access import Principal
 from service.accounts.models import Role, User
-from service.api.deps import Principal, require_roles
+from service.api.deps import require_roles
 from service.api.problems import Problem
 from service.core.db import get_session
+from service.core.errors import Conflict
 from service.core.settings import Settings, get_settings
 from service.core.timeutil import utcnow
-from service.packages.enrollment_launch import LaunchError, build_launch, fetch_auth_token
+from service.packages.enrollment_launch import build_launch, fetch_auth_token
 from service.training.access import ensure_can_act_for
-from service.training.errors import TrainingError, not_found
+from service.training.errors import not_found
 from service.training.models import Enrollment, Learner, Offering
 from service.training.states import is_active
 
@@ -90,8 +92,7 @@ def launch_for_enrollment(
     learner = session.get(Learner, enrollment.learner_id)
     ensure_can_act_for(principal, learner)
     if not is_active(enrollment.state):
-        raise TrainingError(
-            409,
+        raise Conflict(
             "enrollment-not-active",
             f"The enrollment is {enrollment.state}; only an active one can be launched.",
             current_state=enrollment.state,
@@ -109,20 +110,17 @@ def launch_for_enrollment(
         raise Problem(409, "not-published", "This package has no published version.")
     launcher = session.get(User, principal.user_id)
     now = utcnow()
-    try:
-        result = build_launch(
-            session,
-            settings,
-            enrollment=enrollment,
-            learner=learner,
-            version=version,
-            launcher=launcher,
-            unit_id=body.unit_id,
-            return_url=body.return_url,
-            now=now,
-        )
-    except LaunchError as exc:
-        raise Problem(exc.status, exc.code, exc.detail) from None
+    result = build_launch(
+        session,
+        settings,
+        enrollment=enrollment,
+        learner=learner,
+        version=version,
+        launcher=launcher,
+        unit_id=body.unit_id,
+        return_url=body.return_url,
+        now=now,
+    )
     session.commit()
     return EnrollmentLaunchOut(
         url=result.url,

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Header
 from sqlmodel import Session, select
 
 from credentials.models import Credential
-from service.api.deps import Principal, current_principal
+from service.accounts.access import Principal
+from service.api.deps import current_principal
 from service.api.pagination import Page, PageParams, page_params, paginate
 from service.api.problems import not_found
 from service.core.db import get_session

@@ -7,16 +7,10 @@ import uuid
 from fastapi import APIRouter, Depends, Header, Query
 from sqlmodel import Session, select
 
+from service.accounts.access import Principal, ensure_org_access, org_filter
 from service.accounts.audit import record_audit
 from service.accounts.models import Organization, Role
-from service.api.deps import (
-    AdminOnly,
-    Principal,
-    StaffOrAdmin,
-    ensure_org_access,
-    org_filter,
-    require_roles,
-)
+from service.api.deps import AdminOnly, StaffOrAdmin, require_roles
 from service.api.idempotency import run_idempotent
 from service.api.pagination import Page, PageParams, page_params, paginate
 from service.api.problems import conflict, not_found

@@ -16,15 +16,10 @@ from sqlmodel import Session, select
 from content.models import Package, PackageVersion, VersionStatus
 from content.versions import LifecycleError, change_status, find_by_sha, latest_published
 from content.versions import new_version as add_version
+from service.accounts.access import Principal, ensure_org_access, org_filter
 from service.accounts.audit import record_audit
 from service.accounts.models import Organization, Role
-from service.api.deps import (
-    Principal,
-    StaffOrAdmin,
-    current_principal,
-    ensure_org_access,
-    org_filter,
-)
+from service.api.deps import StaffOrAdmin, current_principal
 from service.api.idempotency import run_idempotent
 from service.api.pagination import Page, PageParams, page_params, paginate
 from service.api.problems import Problem, conflict, not_found

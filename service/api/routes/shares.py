@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from service.accounts.access import Principal
 from service.accounts.models import Role
-from service.api.deps import Principal, require_roles
+from service.api.deps import require_roles
 from service.api.idempotency import run_idempotent
 from service.api.pagination import PageParams, page_params
 from service.core.db import get_session

@@ -15,18 +15,19 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, func, select
 
-from service.api.deps import AdminOnly, Principal, StaffOrAdmin, org_filter
+from service.accounts.access import Principal, org_filter
+from service.api.deps import AdminOnly, StaffOrAdmin
 from service.api.idempotency import run_idempotent
 from service.api.pagination import PageParams, page_params
-from service.api.problems import Problem, not_found
+from service.api.problems import Problem, as_problem, not_found
 from service.core.db import get_session
 from service.jobs.outbox import enqueue
 from service.tallies import exports, targets
 from service.tallies.dimensions import InvalidQuery
 from service.tallies.labels import Labeller
 from service.tallies.models import RefTallyTarget, TallyReconcileRun
-from service.tallies.projection import UnknownTarget
-from service.tallies.queries import breakdown, target_progress
+from service.tallies.projection import UnknownTarget, target_progress
+from service.tallies.queries import breakdown
 from service.tallies.reconcile import run_as_dict
 from service.tallies.tasks import RECONCILE_JOB
 
@@ -169,11 +170,6 @@ def list_targets(
     return {"items": items, "total": len(items)}
 
 
-def _rule_problem(exc: targets.TargetRuleError) -> Problem:
-    extra = {"field": exc.field} if exc.field else {}
-    return Problem(exc.status, exc.code, str(exc), **extra)
-
-
 @router.post("/targets", status_code=201)
 def create_target(
     body: targets.TargetIn,
@@ -185,7 +181,7 @@ def create_target(
         try:
             return targets.as_dict(targets.create_target(session, principal, body))
         except targets.TargetRuleError as exc:
-            raise _rule_problem(exc) from None
+            raise as_problem(exc) from None
 
     response = run_idempotent(
         session,
@@ -212,7 +208,7 @@ def update_target(
     try:
         targets.update_target(session, principal, row, body)
     except targets.TargetRuleError as exc:
-        raise _rule_problem(exc) from None
+        raise as_problem(exc) from None
     session.commit()
     return targets.as_dict(row)
 

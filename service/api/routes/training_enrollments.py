@@ -13,12 +13,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
+from service.accounts.access import Principal
 from service.accounts.models import ORG_ROLES, Role
-from service.api.deps import Principal, StaffOrAdmin, current_principal, require_roles
+from service.api.deps import StaffOrAdmin, current_principal, require_roles
 from service.api.idempotency import run_idempotent
 from service.api.pagination import Page, PageParams, page_params, paginate
 from service.api.problems import forbidden
 from service.core.db import get_session
+from service.core.errors import Invalid
 from service.core.timeutil import utcnow
 from service.training import enrollments as service
 from service.training.access import (
@@ -28,7 +30,7 @@ from service.training.access import (
     ensure_can_manage,
     ensure_can_view_enrollment,
 )
-from service.training.errors import TrainingError, not_found
+from service.training.errors import not_found
 from service.training.learning_records import scorm_commit
 from service.training.ledger import minutes_by_enrollment, totals
 from service.training.models import Enrollment, HoursEntry, Learner, Offering
@@ -63,10 +65,10 @@ def _learner_for(session, principal, body: EnrollmentIn, header: str | None) -> 
             raise forbidden("You may only enroll the learner you act as.")
         return learner
     if body.learner_id is None:
-        raise TrainingError(422, "learner-required", "learner_id is required.", field="learner_id")
+        raise Invalid("learner-required", "learner_id is required.", field="learner_id")
     learner = session.get(Learner, body.learner_id)
     if learner is None:
-        raise TrainingError(422, "unknown-learner", "The learner does not exist.")
+        raise Invalid("unknown-learner", "The learner does not exist.")
     return learner
 
 
@@ -86,7 +88,7 @@ def enroll(
     learner = _learner_for(session, principal, body, x_learner_id)
     offering = session.get(Offering, body.offering_id)
     if offering is None:
-        raise TrainingError(422, "unknown-offering", "The offering does not exist.")
+        raise Invalid("unknown-offering", "The offering does not exist.")
     if principal.role in ORG_ROLES:
         ensure_can_manage(principal, offering)
     else:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from sqlmodel import Session
 
+from service.accounts.access import Principal
 from service.accounts.models import ORG_ROLES, Role
-from service.api.deps import Principal, require_roles
+from service.api.deps import require_roles
 from service.api.problems import forbidden
 from service.core.db import get_session
 from service.core.timeutil import utcnow

@@ -13,10 +13,13 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
+from service.accounts.access import Principal
 from service.accounts.models import Role
-from service.api.deps import AdminOnly, Principal, current_principal, require_roles
+from service.api.deps import AdminOnly, current_principal, require_roles
 from service.api.pagination import Page, PageParams, page_params, paginate
 from service.core.db import get_session
+from service.core.errors import Conflict
+from service.issuing.lifelong_record import build_record
 from service.training import learners as service
 from service.training.access import (
     ACTING_HEADER,
@@ -25,9 +28,8 @@ from service.training.access import (
     is_own,
     visible_learner_ids_clause,
 )
-from service.training.errors import TrainingError, not_found
+from service.training.errors import not_found
 from service.training.ledger import minutes_by_enrollment, totals
-from service.training.lifelong_record import build_record
 from service.training.models import Enrollment, Learner
 from service.training.schemas import LearnerIn, LearnerOut, LearnerPatch
 
@@ -72,8 +74,7 @@ def create_or_find_learner(
         user_id=body.user_id,
     )
     if not created and principal.role == Role.learner and not is_own(principal, learner):
-        raise TrainingError(
-            409,
+        raise Conflict(
             "identity-verification-required",
             "This person is already registered; linking the record to your account needs "
             "identity verification through the platform or the city.",

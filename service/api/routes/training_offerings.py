@@ -8,15 +8,17 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Header, Query
 from sqlmodel import Session, select
 
-from service.api.deps import Principal, StaffOrAdmin, current_principal, ensure_org_access
+from service.accounts.access import Principal, ensure_org_access
+from service.api.deps import StaffOrAdmin, current_principal
 from service.api.idempotency import run_idempotent
 from service.api.pagination import Page, PageParams, page_params, paginate
 from service.core.db import get_session
+from service.core.errors import Invalid
 from service.core.timeutil import CITY_TZ
 from service.training import geo
 from service.training import offerings as service
 from service.training.access import ensure_can_manage
-from service.training.errors import TrainingError, not_found
+from service.training.errors import not_found
 from service.training.models import Enrollment, Offering
 from service.training.reference_data import FundingKind, OfferingMode, TrainingType
 from service.training.schemas import EnrollmentOut, OfferingIn, OfferingOut, OfferingPatch
@@ -40,7 +42,7 @@ def create_offering(
 ):
     org_id = body.organization_id or principal.org_id
     if org_id is None:
-        raise TrainingError(422, "organization-required", "organization_id is required.")
+        raise Invalid("organization-required", "organization_id is required.")
     ensure_org_access(principal, org_id)
     data = body.model_dump(mode="python") | {"organization_id": org_id}
     for key in ("training_type", "funding", "mode"):
@@ -101,7 +103,7 @@ def search_offerings(
     )
     stmt = service.search_statement(filters)
     if (lat is None) != (lon is None):
-        raise TrainingError(422, "invalid-location", "Give both lat and lon, or neither.")
+        raise Invalid("invalid-location", "Give both lat and lon, or neither.")
     if lat is not None:
         hits, total = service.nearby(session, stmt, lat, lon, radius_m, params.limit, params.offset)
         items = [

@@ -26,11 +26,13 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from content.models import PackageVersion
+from service.accounts.access import Principal
 from service.accounts.models import Role, User
 from service.accounts.tokens import TokenError
-from service.api.deps import Principal, current_principal, oauth2_scheme, unauthorized
-from service.api.problems import Problem, forbidden
+from service.api.deps import current_principal, oauth2_scheme, unauthorized
+from service.api.problems import Problem, as_problem, forbidden
 from service.core.db import get_session
+from service.core.errors import BadRequest, DomainError, Forbidden, NotFound, TooLarge
 from service.core.settings import Settings, get_settings
 from service.core.timeutil import utcnow
 from service.packages.enrollment_launch import (
@@ -39,7 +41,6 @@ from service.packages.enrollment_launch import (
     launch_data,
     read_auth_token,
 )
-from service.training.errors import TrainingError
 from service.training.learning_records import get_statement, store_statements
 
 router = APIRouter(prefix="/xAPI", tags=["xAPI"])
@@ -50,18 +51,17 @@ MAX_BODY = 2 * 1024 * 1024
 REPORTER_ROLES = frozenset({Role.platform, Role.learner})
 
 
-def _with_version(exc: Problem) -> Problem:
-    exc.headers = {**exc.headers, VERSION_HEADER: SERVED_VERSION}
-    return exc
+def _with_version(exc: Problem | DomainError) -> Problem:
+    problem = as_problem(exc)
+    problem.headers = {**problem.headers, VERSION_HEADER: SERVED_VERSION}
+    return problem
 
 
 def xapi_version(request: Request) -> str:
     version = request.headers.get(VERSION_HEADER)
     if version is None or not _VERSION.fullmatch(version):
         raise _with_version(
-            TrainingError(
-                400, "xapi-version", f"Send {VERSION_HEADER}: 1.0.3 (1.0.x is supported)."
-            )
+            BadRequest("xapi-version", f"Send {VERSION_HEADER}: 1.0.3 (1.0.x is supported).")
         )
     return version
 
@@ -69,13 +69,11 @@ def xapi_version(request: Request) -> str:
 async def statement_body(request: Request) -> Any:
     raw = await request.body()
     if len(raw) > MAX_BODY:
-        raise _with_version(TrainingError(413, "payload-too-large", "At most 2 MiB per request."))
+        raise _with_version(TooLarge("payload-too-large", "At most 2 MiB per request."))
     try:
         return json.loads(raw)
     except ValueError:
-        raise _with_version(
-            TrainingError(400, "xapi-bad-request", "The body must be JSON.")
-        ) from None
+        raise _with_version(BadRequest("xapi-bad-request", "The body must be JSON.")) from None
 
 
 def xapi_principal(
@@ -103,7 +101,7 @@ def xapi_principal(
             principal = current_principal(request, token, session, settings)
         if principal.role not in REPORTER_ROLES:
             raise forbidden("This action needs one of the roles: learner, platform.")
-    except Problem as exc:
+    except (Problem, DomainError) as exc:
         raise _with_version(exc) from None
     return principal
 
@@ -114,7 +112,7 @@ Reporters = Depends(xapi_principal)
 def _guarded(fn):
     try:
         return fn()
-    except TrainingError as exc:
+    except DomainError as exc:
         raise _with_version(exc) from None
 
 
@@ -145,7 +143,7 @@ def put_statement(
     session: Session = Depends(get_session),
 ):
     if not isinstance(payload, dict):
-        raise _with_version(TrainingError(400, "xapi-bad-request", "PUT takes one statement."))
+        raise _with_version(BadRequest("xapi-bad-request", "PUT takes one statement."))
 
     def run():
         store_statements(session, principal, [payload], utcnow(), statement_id=statement_id)
@@ -179,13 +177,11 @@ def get_state(
 ):
     """Only ``LMS.LaunchData`` of the caller's launch session (launch tokens); no general State
     API: any other document is a 404."""
-    missing = TrainingError(404, "not-found", "No such state document.")
+    missing = NotFound("not-found", "No such state document.")
     if state_id != LAUNCH_DATA or principal.registration is None:
         raise _with_version(missing)
     if registration is not None and registration != principal.registration:
-        raise _with_version(
-            TrainingError(403, "forbidden", "This token is for another registration.")
-        )
+        raise _with_version(Forbidden("forbidden", "This token is for another registration."))
     row = find_session(session, request.state.launch_session_id)
     if row is None or row.registration != principal.registration or row.au_id != activity_id:
         raise _with_version(missing)
@@ -201,4 +197,4 @@ def get_agent_profile(
     _principal: Principal = Reporters,
 ):
     """The Agent Profile API is not implemented: cmi5's ``cmi5LearnerPreferences`` is absent."""
-    raise _with_version(TrainingError(404, "not-found", "No such agent profile document."))
+    raise _with_version(NotFound("not-found", "No such agent profile document."))

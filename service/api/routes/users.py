@@ -7,15 +7,16 @@ import uuid
 from fastapi import APIRouter, Depends, Header, Query
 from sqlmodel import Session, select
 
+from service.accounts.access import Principal, ensure_org_access, org_filter
 from service.accounts.audit import record_audit
 from service.accounts.models import ORG_ROLES, ApiKey, Role, User
 from service.accounts.passwords import hash_password
 from service.accounts.sessions import create_api_key
 from service.accounts.users import UserRuleError, create_user
-from service.api.deps import AdminOnly, Principal, ensure_org_access, org_filter, require_roles
+from service.api.deps import AdminOnly, require_roles
 from service.api.idempotency import run_idempotent
 from service.api.pagination import Page, PageParams, page_params, paginate
-from service.api.problems import Problem, forbidden, not_found
+from service.api.problems import Problem, as_problem, forbidden, not_found
 from service.api.schemas.accounts import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -59,7 +60,7 @@ def create(
                 display_name=body.display_name,
             )
         except UserRuleError as exc:
-            raise Problem(exc.status, exc.code, str(exc)) from exc
+            raise as_problem(exc) from exc
         record_audit(
             session,
             actor=principal,

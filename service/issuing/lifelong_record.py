@@ -1,5 +1,8 @@
-"""A learner's lifelong skill record (issue 4, item 8): every enrollment with its offering,
-occupation, level, hours, state, completion, subsidy decision and credentials, in one call."""
+"""A learner's lifelong skill record: every enrollment with its offering, occupation, level,
+hours, state, completion, subsidy decision and credentials, in one call.
+
+It lives with issuing because it joins the training records with the credentials they earned.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,10 @@ import uuid
 
 from sqlmodel import Session, select
 
+from credentials.models import Credential
 from service.accounts.models import Organization
 from service.core.timeutil import as_utc
+from service.issuing.service import credential_state, enrollment_ref_for
 from service.training.ledger import minutes_by_enrollment, totals
 from service.training.models import Enrollment, Learner, Offering
 from service.training.occupations import level_name
@@ -19,9 +24,6 @@ MAX_ENROLLMENTS = 1000  # a lifetime of training fits comfortably; the record is
 
 def credentials_for_enrollments(session: Session, enrollment_ids: list[uuid.UUID]) -> dict:
     """Credentials per enrollment id, ``{enrollment_id: [credential summary, ...]}``."""
-    from credentials.models import Credential
-    from service.issuing.service import credential_state, enrollment_ref_for
-
     if not enrollment_ids:
         return {}
     by_ref = {enrollment_ref_for(eid): eid for eid in enrollment_ids}

@@ -1,0 +1,48 @@
+"""Who a caller is and which organization's records they may touch.
+
+The principal comes from a verified token (``service.api.deps``); these rules decide scope in
+one place: admins everywhere, org_admin and trainer only their own organization, others none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from service.accounts.models import ORG_ROLES, Role
+from service.core.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    role: str
+    org_id: uuid.UUID | None
+    # Set only for a package's launch token (xAPI routes): the one registration it may touch.
+    registration: uuid.UUID | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+    @property
+    def actor_key(self) -> str:
+        return f"user:{self.user_id}"
+
+
+def ensure_org_access(principal: Principal, org_id: uuid.UUID | None) -> None:
+    """Organization scoping, in one place: admins everywhere, org staff only at home."""
+    if principal.is_admin:
+        return
+    if principal.role in ORG_ROLES and org_id is not None and principal.org_id == org_id:
+        return
+    raise Forbidden("forbidden", "This record belongs to another organization.")
+
+
+def org_filter(principal: Principal) -> uuid.UUID | None:
+    """The organization a listing must be limited to; None means no limit (admins)."""
+    if principal.is_admin:
+        return None
+    if principal.role in ORG_ROLES and principal.org_id is not None:
+        return principal.org_id
+    raise Forbidden("forbidden", "Only administrators and organization staff may list this.")

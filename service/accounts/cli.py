@@ -1,0 +1,60 @@
+"""``skills users ...``: manage user accounts (bootstrap the first administrator)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated
+
+import typer
+
+users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Sign-in email")],
+    role: Annotated[str, typer.Option(help="admin, org_admin, trainer, learner or platform")],
+    password: Annotated[
+        str | None, typer.Option(help="Password (prompted when omitted; not for platform)")
+    ] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Organization id")] = None,
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+) -> None:
+    """Create a user (bootstrap the first admin with this)."""
+    from service.accounts.models import Role
+    from service.accounts.users import UserRuleError, create_user
+    from service.core.db import session_scope
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise typer.BadParameter(
+            f"role must be one of {', '.join(r.value for r in Role)}"
+        ) from None
+    try:
+        org_id = uuid.UUID(org) if org else None
+    except ValueError:
+        raise typer.BadParameter("--org must be an organization id (UUID)") from None
+    if password is None and role_value != Role.platform:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope() as session:
+            user = create_user(
+                session,
+                email=email,
+                role=role_value,
+                password=password,
+                organization_id=org_id,
+                display_name=name,
+            )
+            out = {
+                "id": str(user.id),
+                "email": user.email,
+                "role": user.role,
+                "organization_id": str(user.organization_id) if user.organization_id else None,
+            }
+    except UserRuleError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(out))

@@ -1,0 +1,47 @@
+"""The composition root: connects the domains to the job runner and to each other.
+
+Lower layers never import higher ones (see the README's code map). What they must reach
+anyway is registered here, once per process, by every entry point (the app factory, the CLI,
+the Celery worker and beat):
+
+- each domain's job handlers, into the runner's registry;
+- what must happen in the transaction of a completion (the tallies' rollups);
+- the domains' periodic tasks, on the Celery app that workers and beat run.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from service.accounts import ops_jobs
+from service.core.settings import Settings, get_settings
+from service.issuing import completion_job
+from service.jobs.handlers import register_handlers
+from service.packages import jobs as package_jobs
+from service.tallies import jobs as tally_jobs
+from service.tallies import tasks as tally_tasks
+from service.tallies.rollups import record_completion
+from service.training.completion import on_completion
+
+
+def wire() -> None:
+    """Registers handlers and listeners; safe to call more than once."""
+    for handlers in (
+        ops_jobs.HANDLERS,
+        completion_job.HANDLERS,
+        package_jobs.HANDLERS,
+        tally_jobs.HANDLERS,
+    ):
+        register_handlers(handlers)
+    on_completion(record_completion)
+
+
+def configure_celery(app: Celery, settings: Settings | None = None) -> Celery:
+    """Adds the domains' periodic tasks to ``app`` (what workers and beat run)."""
+    settings = settings or get_settings()
+    tally_tasks.register(app)
+    app.conf.beat_schedule["tallies-reconcile"] = {
+        "task": "skills.tallies_reconcile",
+        "schedule": settings.tallies_reconcile_seconds,
+    }
+    return app
