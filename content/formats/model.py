@@ -8,6 +8,9 @@ from typing import Any, Protocol
 
 #: 1 学时 (class hour) = 45 minutes (DESIGN.md, Hours ledger).
 MINUTES_PER_CLASS_HOUR = 45
+#: Most 学时 a package may declare, in any format; a larger declaration is a mistake (and would
+#: not fit the ``declared_minutes`` column).
+MAX_DECLARED_HOURS = 10_000
 
 SCORM_12 = "scorm12"
 SCORM_2004 = "scorm2004"

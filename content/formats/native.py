@@ -16,6 +16,7 @@ from typing import Any, Literal, overload
 from content import reasons as R
 from content.formats.common import reference
 from content.formats.model import (
+    MAX_DECLARED_HOURS,
     MINUTES_PER_CLASS_HOUR,
     NATIVE,
     PackageFiles,
@@ -28,7 +29,6 @@ from content.reasons import Findings, PackageRejected, Reason
 MANIFEST = "skills-package.json"
 FORMAT_ID = "skills-native/1"
 MAX_UNITS = 1000
-MAX_HOURS = 10_000
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _TOP_KEYS = {
     "format",
@@ -92,8 +92,8 @@ def _hours(obj: dict[str, Any], where: str) -> int | None:
     value = obj["hours"]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _Invalid(f"{where}: 'hours' must be a number")
-    if not 0 < value <= MAX_HOURS:
-        raise _Invalid(f"{where}: 'hours' must be > 0 and <= {MAX_HOURS}")
+    if not 0 < value <= MAX_DECLARED_HOURS:
+        raise _Invalid(f"{where}: 'hours' must be > 0 and <= {MAX_DECLARED_HOURS}")
     return round(value * MINUTES_PER_CLASS_HOUR)
 
 

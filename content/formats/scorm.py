@@ -14,7 +14,9 @@ Rules applied, with their sources:
   ``xml:base`` of manifest, resources and resource applied (2004 CAM 3.4.1.16 / 3.4.1.18) and
   the item's ``parameters`` appended (CAM 3.4.1.11);
 * declared duration: LOM ``educational/typicalLearningTime`` (IEEE 1484.12.1 5.9) in the
-  manifest metadata, inline or in the file named by ``adlcp:location``.
+  manifest metadata, inline or in the file named by ``adlcp:location``, read leniently
+  (:func:`content.formats.duration.parse_duration_minutes`); unreadable or more than
+  ``MAX_DECLARED_HOURS`` 学时 -> a ``duration_unreadable`` warning.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from xml.etree.ElementTree import Element
 from content import reasons as R
 from content.formats.common import reference
 from content.formats.duration import parse_duration_minutes
-from content.formats.model import SCORM_12, SCORM_2004, PackageFiles, PackageManifest, Unit
+from content.formats.model import (
+    MAX_DECLARED_HOURS,
+    SCORM_12,
+    SCORM_2004,
+    PackageFiles,
+    PackageManifest,
+    Unit,
+)
 from content.formats.paths import BadReference, resolve_reference
 from content.formats.xmlutil import (
     XML_BASE,
@@ -155,7 +164,12 @@ def _typical_learning_time(files: PackageFiles, root: Element, findings: Finding
             raw = text(child(tlt, "duration")) or text(child(tlt, "datetime")) or text(tlt)
             minutes = parse_duration_minutes(raw)
             if minutes is None:
-                findings.warn(R.DURATION_UNREADABLE, path, f"cannot read duration {raw!r}")
+                findings.warn(
+                    R.DURATION_UNREADABLE,
+                    path,
+                    f"cannot read duration {raw!r}: expected an ISO 8601 duration or HHHH:MM:SS"
+                    f" of at most {MAX_DECLARED_HOURS} 学时",
+                )
                 continue
             return minutes
     return None

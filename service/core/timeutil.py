@@ -1,9 +1,13 @@
 """Time helpers: stored instants are timezone-aware UTC; the city's calendar is Asia/Shanghai."""
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta, timezone
 
-CITY_TZ = ZoneInfo("Asia/Shanghai")
+# The city's calendar days (daily caps, offering dates, completion years, birth dates) are
+# Asia/Shanghai days. China has observed no daylight saving time since 1991, so the fixed UTC+08:00
+# offset is exact for every date the service handles, and it needs no time-zone database: the
+# PyPI ``tzdata`` package is locked only for Windows, and a slim container image may lack the
+# system one, where ``ZoneInfo("Asia/Shanghai")`` would fail at import.
+CITY_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def utcnow() -> datetime:

@@ -1,42 +1,34 @@
-"""Time-span parsing shared by SCORM 2004 and xAPI: ISO 8601 durations, and seconds to minutes.
+"""Durations of learning records, which become minutes in the hours ledger.
 
-Both SCORM 2004 ``cmi.session_time`` (RTE, ``timeinterval (second,10,2)``) and xAPI
-``result.duration`` use the ISO 8601 duration format ``P[nD][T[nH][nM][n[.n]S]]``. Weeks
-(``PnW``) are accepted. Years and months are rejected: they have no fixed length, so no number
-of minutes can honestly be credited for them. Only the seconds may carry a fraction.
+SCORM 2004 ``cmi.session_time`` (RTE 4.1.1.7, ``timeinterval (second,10,2)``) and xAPI 1.0.3
+§4.1.6 ``result.duration`` are ISO 8601 durations; SCORM 1.2 ``cmi.core.session_time`` is a
+CMITimespan (:mod:`service.training.scorm_runtime`). The grammars live once, in
+:mod:`content.formats.duration`; this module fixes the learning-record rule: strict, and
+without years or months, which have no fixed length, so no number of minutes can honestly be
+credited for them.
 """
 
 from __future__ import annotations
 
-import re
 from decimal import ROUND_FLOOR, Decimal
 
-_ISO_DURATION = re.compile(
-    r"P(?:(?P<weeks>\d+)W|"
-    r"(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?)"
-)
+from content.formats.duration import DurationFormatError, iso8601_duration_seconds
+
+# The longest session any learning record can report: SCORM 1.2's CMITimespan tops out at
+# 9999:59:59.99 (RTE 3.4.2). ISO durations get the same ceiling, so a record's span always fits
+# a date arithmetic (and is far beyond what the daily cap lets the ledger credit anyway).
+MAX_RECORD_SECONDS = Decimal(9999 * 3600 + 59 * 60 + 59) + Decimal("0.99")
 
 
-class DurationFormatError(ValueError):
-    """The text is not a duration we can convert; the message says why."""
+def parse_record_duration(text: object) -> Decimal:
+    """Seconds in a record's ISO 8601 duration such as ``PT1H30M5.25S``.
 
-
-def parse_iso8601_duration(text: str) -> Decimal:
-    """Seconds in an ISO 8601 duration such as ``PT1H30M5.25S``; ``DurationFormatError`` if not."""
-    if not isinstance(text, str):
-        raise DurationFormatError("must be an ISO 8601 duration string such as PT1H30M")
-    match = _ISO_DURATION.fullmatch(text)
-    if not match or text in ("P", "PT") or text.endswith("T"):
-        raise DurationFormatError("must be an ISO 8601 duration such as PT1H30M or PT45M10S")
-    parts = match.groupdict()
-    if parts["years"] or parts["months"]:
-        raise DurationFormatError("years and months have no fixed length; use days or hours")
-    seconds = Decimal(parts["seconds"] or 0)
-    seconds += int(parts["minutes"] or 0) * 60
-    seconds += int(parts["hours"] or 0) * 3600
-    seconds += int(parts["days"] or 0) * 86400
-    seconds += int(parts["weeks"] or 0) * 7 * 86400
+    ``DurationFormatError`` (from :mod:`content.formats.duration`) if malformed, if it uses
+    years or months, or if it is longer than any session a record can report.
+    """
+    seconds = iso8601_duration_seconds(text, calendar_units=False, lenient=False)
+    if seconds > MAX_RECORD_SECONDS:
+        raise DurationFormatError("longer than any learning session can be (9999 hours)")
     return seconds
 
 

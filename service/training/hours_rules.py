@@ -44,8 +44,9 @@ from datetime import date, datetime, tzinfo
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from enum import StrEnum
 
+from service.core.timeutil import CITY_TZ
 from service.training.reasons import Reason
-from service.training.reference_data import CHINA_TZ, OfferingMode
+from service.training.reference_data import OfferingMode
 from service.training.states import EnrollmentState, is_active
 
 MINUTES_PER_XUESHI = 45
@@ -133,7 +134,7 @@ class PersonHistory:
     minutes_by_day: dict[date, int] = field(default_factory=dict)
 
     @classmethod
-    def from_entries(cls, entries: Iterable[ExistingEntry], tz: tzinfo = CHINA_TZ) -> PersonHistory:
+    def from_entries(cls, entries: Iterable[ExistingEntry], tz: tzinfo = CITY_TZ) -> PersonHistory:
         history = cls()
         for entry in entries:
             history.add(entry.started_at, entry.ended_at, entry.minutes, tz)
@@ -193,7 +194,7 @@ class GuardContext:
     persons: dict[str, PersonHistory]
     enrollments: dict[str, EnrollmentFacts]
     daily_cap_minutes: int = DEFAULT_DAILY_CAP_MINUTES
-    tz: tzinfo = CHINA_TZ
+    tz: tzinfo = CITY_TZ
 
 
 @dataclass(frozen=True, slots=True)

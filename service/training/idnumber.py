@@ -19,7 +19,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from service.training.reference_data import CHINA_TZ
+from service.core.timeutil import CITY_TZ
 
 ID_NUMBER_LENGTH = 18
 
@@ -101,7 +101,7 @@ def validate_id_number(value: str, *, today: date | None = None) -> str:
             "id_number_region",
             "ID number region code does not start with a valid province code",
         )
-    _check_birth_date(body[6:14], today or datetime.now(CHINA_TZ).date())
+    _check_birth_date(body[6:14], today or datetime.now(CITY_TZ).date())
     if compute_check_digit(body) != check:
         raise InvalidIdNumber("id_number_check_digit", "ID number check digit does not match")
     return candidate

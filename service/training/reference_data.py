@@ -10,7 +10,6 @@ Occupations live in :mod:`service.training.occupations` (re-exported here).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta, timezone
 from enum import StrEnum
 
 from service.training.occupations import (  # noqa: F401  (re-exported)
@@ -21,11 +20,6 @@ from service.training.occupations import (  # noqa: F401  (re-exported)
     is_occupation_code,
     level_name,
 )
-
-# Local calendar days (daily caps, offering dates, birth dates) are Asia/Shanghai days. China has
-# had no daylight saving since 1991, so a fixed +08:00 offset is exact for every date the service
-# handles and needs no time-zone database in the container.
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # --- Districts -----------------------------------------------------------------------------------
 

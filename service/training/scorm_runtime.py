@@ -16,24 +16,18 @@ status means "not completed" and "no verdict" (``passed`` is ``None``). Malforme
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from service.training.durations import (
-    DurationFormatError,
-    parse_iso8601_duration,
-    seconds_to_whole_minutes,
-)
+from content.formats.duration import DurationFormatError, cmi_timespan_seconds
+from service.training.durations import parse_record_duration, seconds_to_whole_minutes
 
 SCORM12_SESSION_TIME = "cmi.core.session_time"
 SCORM12_LESSON_STATUS = "cmi.core.lesson_status"
 SCORM2004_SESSION_TIME = "cmi.session_time"
 SCORM2004_COMPLETION_STATUS = "cmi.completion_status"
 SCORM2004_SUCCESS_STATUS = "cmi.success_status"
-
-_CMI_TIMESPAN = re.compile(r"(\d{2,4}):([0-5]\d):([0-5]\d(?:\.\d{1,2})?)")
 
 # lesson_status -> (completed, passed)
 _SCORM12_STATUS: dict[str, tuple[bool, bool | None]] = {
@@ -70,12 +64,11 @@ class RuntimeOutcome:
 
 
 def parse_cmi_timespan(value: str) -> Decimal:
-    """Seconds in a SCORM 1.2 CMITimespan such as ``0001:30:05.25``."""
-    match = _CMI_TIMESPAN.fullmatch(value) if isinstance(value, str) else None
-    if not match:
-        raise RuntimeValueError(SCORM12_SESSION_TIME, "must be HHHH:MM:SS.SS, e.g. 0001:30:05.25")
-    hours, minutes, seconds = match.groups()
-    return int(hours) * 3600 + int(minutes) * 60 + Decimal(seconds)
+    """Seconds in a SCORM 1.2 CMITimespan such as ``0001:30:05.25`` (RTE 3.4.2, strictly)."""
+    try:
+        return cmi_timespan_seconds(value, lenient=False)
+    except DurationFormatError as exc:
+        raise RuntimeValueError(SCORM12_SESSION_TIME, str(exc)) from None
 
 
 def map_scorm12_commit(values: Mapping[str, str]) -> RuntimeOutcome:
@@ -102,7 +95,7 @@ def map_scorm2004_commit(values: Mapping[str, str]) -> RuntimeOutcome:
         seconds = Decimal(0)
     else:
         try:
-            seconds = parse_iso8601_duration(raw_time)
+            seconds = parse_record_duration(raw_time)
         except DurationFormatError as exc:
             raise RuntimeValueError(SCORM2004_SESSION_TIME, str(exc)) from None
     completed = _lookup(values, SCORM2004_COMPLETION_STATUS, _SCORM2004_COMPLETION, False)

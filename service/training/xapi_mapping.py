@@ -32,11 +32,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from service.training.durations import (
-    DurationFormatError,
-    parse_iso8601_duration,
-    seconds_to_whole_minutes,
-)
+from content.formats.duration import DurationFormatError
+from service.training.durations import parse_record_duration, seconds_to_whole_minutes
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 LAUNCHED = ADL + "launched"
@@ -215,7 +212,7 @@ def parse_statement(statement: Any) -> ParsedStatement:
     duration = None
     if result.get("duration") is not None:
         try:
-            duration = parse_iso8601_duration(result["duration"])
+            duration = parse_record_duration(result["duration"])
         except DurationFormatError as exc:
             raise StatementInvalid("result.duration", str(exc)) from None
 

@@ -9,7 +9,7 @@ import pytest
 
 from content.formats.duration import parse_duration_minutes
 from content.ingest import inspect_archive
-from tests.content.zipkit import (
+from tests.support.zipkit import (
     HTML,
     cmi5_xml,
     good_packages,
@@ -245,3 +245,25 @@ def test_wrong_case_manifest_name():
 )
 def test_duration_parsing(value, minutes):
     assert parse_duration_minutes(value) == minutes
+
+
+@pytest.mark.parametrize(
+    ("duration", "minutes", "warned"),
+    [
+        ("1:30:00", 90, False),  # 1-digit hours: accepted in metadata, refused in SCORM 1.2 runtime
+        ("PT7500H", 450000, False),  # 10 000 学时, the same ceiling as a native package
+        ("P9999Y", None, True),  # would not fit the declared_minutes column
+        ("P" + "9" * 400 + "Y", None, True),  # used to raise OverflowError out of inspection
+    ],
+)
+def test_declared_duration_in_a_scorm_manifest(duration, minutes, warned):
+    files = {
+        "imsmanifest.xml": scorm2004_manifest(duration=duration),
+        "lesson1/index.html": HTML,
+        "p.html": HTML,
+    }
+    r = inspect(files)
+    assert r["accepted"], r["errors"]
+    assert r["declared_minutes"] == minutes
+    codes = [w["code"] for w in r["warnings"]]
+    assert codes == (["duration_unreadable"] if warned else [])

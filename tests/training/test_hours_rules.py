@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from service.core.timeutil import CITY_TZ
 from service.training.hours_rules import (
     DAILY_CAP_EXCEEDED,
     DUPLICATE_IN_BATCH,
@@ -30,13 +31,12 @@ from service.training.hours_rules import (
 from service.training.reference_data import OfferingMode
 from service.training.states import EnrollmentState
 
-CST = timezone(timedelta(hours=8))
 PERSON = "p1"
 ENROLLMENT = "e1"
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2025, 3, day, hour, minute, tzinfo=CST)
+    return datetime(2025, 3, day, hour, minute, tzinfo=CITY_TZ)
 
 
 def offering(mode=OfferingMode.BLENDED, required=1800, share="0.5") -> OfferingWindow:
@@ -188,14 +188,16 @@ def test_outside_offering_dates_alone():
     [outcome] = evaluate_entries(
         [
             classroom(
-                "a", datetime(2025, 2, 28, 9, tzinfo=CST), datetime(2025, 2, 28, 10, tzinfo=CST)
+                "a",
+                datetime(2025, 2, 28, 9, tzinfo=CITY_TZ),
+                datetime(2025, 2, 28, 10, tzinfo=CITY_TZ),
             )
         ],
         context(),
     )
     assert only_codes(outcome) == [OUTSIDE_OFFERING_DATES]
     [outcome] = evaluate_entries(
-        [classroom("b", at(31, 23), datetime(2025, 4, 1, 0, 30, tzinfo=CST))], context()
+        [classroom("b", at(31, 23), datetime(2025, 4, 1, 0, 30, tzinfo=CITY_TZ))], context()
     )
     assert only_codes(outcome) == [OUTSIDE_OFFERING_DATES]
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from service.training.durations import parse_iso8601_duration, seconds_to_whole_minutes
+from content.formats.duration import DurationFormatError
+from service.training.durations import parse_record_duration, seconds_to_whole_minutes
 from service.training.scorm_runtime import (
     RuntimeOutcome,
     RuntimeValueError,
@@ -30,8 +31,24 @@ def test_cmi_timespan(value, seconds):
     assert parse_cmi_timespan(value) == seconds
 
 
+# SCORM 1.2 RTE 3.4.2 CMITimespan, to the letter for learning records (manifest metadata is
+# read leniently from the same grammar: tests/content/test_duration.py).
 @pytest.mark.parametrize(
-    "value", ["1:00:00", "00:60:00", "00:00:60", "00:00:00.123", "12345:00:00", "PT1H", "", "ab"]
+    "value",
+    [
+        "1:00:00",  # 1-digit hours
+        "12345:00:00",  # 5-digit hours
+        "00:5:00",  # 1-digit minutes
+        "00:00:5",  # 1-digit seconds
+        "00:00:00.123",  # 3 decimals
+        "00:60:00",  # 60 minutes
+        "00:00:60",
+        " 01:00:00",
+        "\u0660\u0661:00:00",  # Arabic-Indic digits
+        "PT1H",
+        "",
+        "ab",
+    ],
 )
 def test_malformed_cmi_timespan_names_the_element(value):
     with pytest.raises(RuntimeValueError) as info:
@@ -127,7 +144,24 @@ def test_dispatch_by_version():
     ],
 )
 def test_iso_durations(text, seconds):
-    assert parse_iso8601_duration(text) == seconds
+    assert parse_record_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["P1Y", "P1M", "PT0.5H", "P1W2D", "pt1h", " PT1H", "PT\u0661H", "PT", "P1DT", 3600, None],
+)
+def test_record_durations_are_strict(text):
+    with pytest.raises(DurationFormatError):
+        parse_record_duration(text)
+
+
+def test_record_durations_end_at_the_longest_session_a_record_can_report():
+    assert parse_record_duration("PT9999H59M59.99S") == Decimal("35999999.99")
+    with pytest.raises(DurationFormatError):
+        parse_record_duration("PT10000H")
+    with pytest.raises(DurationFormatError):
+        parse_record_duration("P99999999D")
 
 
 def test_minutes_round_down():
