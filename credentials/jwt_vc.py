@@ -76,11 +76,17 @@ def sign_credential(credential: dict[str, Any], key_row: SigningKey, master_key:
     )
 
 
+def _no_constant(name: str) -> Any:
+    # RFC 8259 §6: NaN and Infinity are not JSON numbers (Python's json reads them by default).
+    raise ValueError(f"{name} is not JSON")
+
+
 def _b64u_json(segment: str) -> Any:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        return json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        return json.loads(raw, parse_constant=_no_constant)
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: nesting deeper than the parser goes.
         raise MalformedToken("segment is not base64url JSON") from exc
 
 

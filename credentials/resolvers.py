@@ -56,7 +56,11 @@ class DbKeyResolver:
         return ResolvedKey(public_jwk(row), row.issuer_id, row.status)
 
 
-def _origin(url: str) -> tuple[str, str, int | None] | None:
+def _origin(url: object) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of an http(s) URL; None for anything else, including values that
+    are not strings (a kid, iss or issuer hint taken from untrusted JSON)."""
+    if not isinstance(url, str):
+        return None
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -135,7 +139,10 @@ class HttpKeyResolver(_HttpGetter):
             jwk = self._pick(self._fetch_json(kid), kid)
             if jwk is not None:
                 claimed = jwk.get("iss") or issuer_hint
-                issuer = claimed if claimed and _origin(claimed) == kid_origin else None
+                # A non-string iss names no issuer: the key is attributed to nobody.
+                issuer = (
+                    claimed if isinstance(claimed, str) and _origin(claimed) == kid_origin else None
+                )
                 return ResolvedKey(jwk, issuer, "active")
         hint_origin = _origin(issuer_hint) if issuer_hint else None
         if hint_origin is not None:

@@ -240,10 +240,14 @@ def _load_status_list(
         header, payload = split_token(token.strip())
     except (MalformedToken, UnicodeDecodeError, AttributeError) as exc:
         raise _Problem("status_list_malformed", "the status list is not a VC-JWT") from exc
-    if header.get("alg") not in ALLOWED_ALGS or not header.get("kid"):
+    kid = header.get("kid")
+    if header.get("alg") not in ALLOWED_ALGS or not isinstance(kid, str) or not kid:
         raise _Problem("status_list_signature", "the status list has no acceptable signature")
+    iss = payload.get("iss")
     try:
-        key = key_resolver(header["kid"], payload.get("iss"))
+        # Resolvers take text only; a non-string iss gives no hint (and later fails the
+        # issuer match below).
+        key = key_resolver(kid, iss if isinstance(iss, str) else None)
     except (KeyNotFound, KeyUnavailable) as exc:
         raise _Problem(
             "status_list_signature", f"the status list key is unavailable: {exc}"
@@ -311,7 +315,15 @@ def _check_status(
         if not isinstance(url, str) or index < 0 or not isinstance(purpose, str):
             problems.append(_Problem("status_entry_malformed", "bad BitstringStatusListEntry"))
             continue
-        if int(entry.get("statusSize", 1) or 1) != 1:
+        # Bitstring Status List v1.0 §2.1: statusSize defaults to 1 and, if present, MUST be an
+        # integer greater than zero (a JSON number: not a string, a boolean or a fraction).
+        size = entry.get("statusSize", 1)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            problems.append(
+                _Problem("status_entry_malformed", "statusSize must be a positive integer")
+            )
+            continue
+        if size != 1:
             problems.append(_Problem("unsupported_status_size", "only statusSize 1 is supported"))
             continue
         if url not in lists:
@@ -348,8 +360,17 @@ def _check_status(
     return "passed", "not_revoked", "no revocation or suspension is set"
 
 
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The object members of a JSON array; any other value (or member) gives nothing."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def summarise(credential: dict[str, Any], own_issuer_ids: Iterable[str] = ()) -> dict[str, Any]:
-    """What an employer reads: achievement, occupation code, level, issuer, dates, hours."""
+    """What an employer reads: achievement, occupation code, level, issuer, dates, hours.
+
+    Also runs for credentials that failed verification, so it reads any JSON shape: members of
+    the wrong type are ignored, never raised on.
+    """
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     achievement = subject.get("achievement")
@@ -374,9 +395,7 @@ def summarise(credential: dict[str, Any], own_issuer_ids: Iterable[str] = ()) ->
         "score": None,
     }
     out["issued_here"] = out["issuer_id"] in set(own_issuer_ids)
-    for align in ach.get("alignment") or []:
-        if not isinstance(align, dict):
-            continue
+    for align in _objects(ach.get("alignment")):
         if align.get("targetType") == "ext:Occupation" and out["occupation_code"] is None:
             out["occupation_code"] = align.get("targetCode")
             out["occupation_name"] = align.get("targetName")
@@ -385,17 +404,17 @@ def summarise(credential: dict[str, Any], own_issuer_ids: Iterable[str] = ()) ->
             try:
                 out["level"] = int(level_code)
                 out["level_name"] = LEVEL_NAMES.get(out["level"], align.get("targetName"))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: int(Infinity)
                 out["level_name"] = align.get("targetName")
+    # OB 3.0 Appendix B.1: ResultDescription.id and Result.resultDescription are URIs (strings).
     kinds = {
-        rd.get("id"): rd.get("resultType")
-        for rd in ach.get("resultDescription") or []
-        if isinstance(rd, dict)
+        rd_id: rd.get("resultType")
+        for rd in _objects(ach.get("resultDescription"))
+        if isinstance(rd_id := rd.get("id"), str)
     }
-    for result in subject.get("result") or []:
-        if not isinstance(result, dict):
-            continue
-        kind = kinds.get(result.get("resultDescription"))
+    for result in _objects(subject.get("result")):
+        rd_ref = result.get("resultDescription")
+        kind = kinds.get(rd_ref) if isinstance(rd_ref, str) else None
         if kind == HOURS_RESULT_TYPE:
             out["hours"] = result.get("value")
         elif kind == SCORE_RESULT_TYPE:
