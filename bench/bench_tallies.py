@@ -1,4 +1,4 @@
-"""Tallies at the plan's scale on PostgreSQL (issue 6, item 5).
+"""Tallies at the plan's scale on PostgreSQL.
 
 Loads a synthetic city with ``skills demo-data``'s loader (default 1,200,000 completions), then
 prints the median and p99 latency of

@@ -1,4 +1,4 @@
-"""Hours ledger and enrollment throughput on PostgreSQL (issue 4, item 9).
+"""Hours ledger and enrollment throughput on PostgreSQL.
 
 Prints: hours entries per second written through ``POST /api/v1/hours/batch`` (in-process app,
 all guards on), next to a plain psycopg ``executemany`` of the same number of rows into the same

@@ -1,7 +1,7 @@
 """Safety limits for unpacking an uploaded package.
 
-The defaults follow issue 3 ("Safety"). They are plain values so the service can build them from
-settings; ``content`` never reads settings itself.
+The defaults bound what a hostile archive can cost (entries, bytes, ratio). They are plain values
+so the service can build them from settings; ``content`` never reads settings itself.
 """
 
 from __future__ import annotations

@@ -140,10 +140,6 @@ def issue_credential_outcome(
     return row, True
 
 
-def get_by_credential_id(session: Session, credential_id: str) -> Credential | None:
-    return session.exec(select(Credential).where(Credential.credential_id == credential_id)).first()
-
-
 def _audit(session: Session, credential: Credential, action: str, reason: str, actor: str) -> None:
     if not reason or not reason.strip():
         raise CredentialStateError("a reason is required")

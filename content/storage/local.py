@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -231,15 +230,6 @@ class LocalStorage(ObjectStorage):
         if not signing.verify(self.signing_key, sig, "POST", key, str(expires), str(max_bytes)):
             return None
         return UploadGrant(key=key, max_bytes=max_bytes)
-
-    def path_for(self, key: str) -> Path:
-        """Filesystem path of an object (for the service's file responses)."""
-        return self._path(key)
-
-    def wipe(self) -> None:
-        """Remove everything (tests and tooling)."""
-        shutil.rmtree(self.root, ignore_errors=True)
-        self.root.mkdir(parents=True, exist_ok=True)
 
 
 def _guess(key: str) -> str:

@@ -1,4 +1,8 @@
-"""Sign-in flows: password, refresh-token rotation with reuse detection, client credentials."""
+"""Sign-in flows: password, refresh-token rotation with reuse detection, client credentials.
+
+Nothing here commits. The caller commits after a :class:`SignInError` as well: a failed
+password attempt is counted and a reused refresh token's family revoked on that path.
+"""
 
 from __future__ import annotations
 
@@ -80,16 +84,13 @@ def password_sign_in(session: Session, settings: Settings, email: str, password:
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
         session.add(user)
-        session.commit()
         raise SignInError
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.last_login_at = utcnow()
     session.add(user)
-    pair = _pair(session, settings, user, family=None)
-    session.commit()
-    return pair
+    return _pair(session, settings, user, family=None)
 
 
 def refresh_sign_in(session: Session, settings: Settings, refresh_token: str) -> TokenPair:
@@ -107,16 +108,13 @@ def refresh_sign_in(session: Session, settings: Settings, refresh_token: str) ->
         ):
             sibling.revoked_at = sibling.revoked_at or utcnow()
             session.add(sibling)
-        session.commit()
         raise SignInError
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise SignInError
     row.used_at = utcnow()
     session.add(row)
-    pair = _pair(session, settings, user, family=row.family_id)
-    session.commit()
-    return pair
+    return _pair(session, settings, user, family=row.family_id)
 
 
 def hash_client_secret(secret: str) -> str:
@@ -160,6 +158,5 @@ def client_credentials_sign_in(
         org_id=user.organization_id,
         ttl_seconds=settings.access_token_ttl_seconds,
     )
-    session.commit()
     # RFC 6749 §4.4.3: no refresh token for the client credentials grant.
     return TokenPair(access, None, settings.access_token_ttl_seconds, user.role)

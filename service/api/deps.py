@@ -8,6 +8,7 @@ organization; org_admin and trainer only their own; others none.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -23,16 +24,18 @@ from service.core.settings import Settings, get_settings
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
+# Parameter types for routes: ``session: SessionDep`` instead of a ``Depends(...)`` default.
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
 
 def unauthorized(detail: str) -> Problem:
     return Problem(401, "unauthorized", detail, headers=_CHALLENGE)
 
 
 def current_principal(
-    request: Request,
-    token: str | None = Depends(oauth2_scheme),
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+    request: Request, token: BearerToken, session: SessionDep, settings: SettingsDep
 ) -> Principal:
     if not token:
         raise unauthorized("Authentication is required: send a bearer access token.")
@@ -49,10 +52,13 @@ def current_principal(
     return principal
 
 
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
 def require_roles(*roles: str) -> Callable[..., Principal]:
     allowed = {str(r) for r in roles}
 
-    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+    def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise forbidden(f"This action needs one of the roles: {', '.join(sorted(allowed))}.")
         return principal
@@ -60,5 +66,21 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
     return dependency
 
 
-AdminOnly = Depends(require_roles(Role.admin))
-StaffOrAdmin = Depends(require_roles(Role.admin, Role.org_admin, Role.trainer))
+# One alias per role set in use, so a route's signature names who may call it.
+AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.admin))]
+ManagerPrincipal = Annotated[Principal, Depends(require_roles(Role.admin, Role.org_admin))]
+StaffPrincipal = Annotated[
+    Principal, Depends(require_roles(Role.admin, Role.org_admin, Role.trainer))
+]
+StaffOrPlatformPrincipal = Annotated[
+    Principal, Depends(require_roles(Role.admin, Role.org_admin, Role.trainer, Role.platform))
+]
+AnyRolePrincipal = Annotated[
+    Principal,
+    Depends(require_roles(Role.admin, Role.org_admin, Role.trainer, Role.platform, Role.learner)),
+]
+# A learner for themselves, or the platform acting for one (``X-Learner-Id``).
+PersonalPrincipal = Annotated[Principal, Depends(require_roles(Role.learner, Role.platform))]
+PersonalOrAdminPrincipal = Annotated[
+    Principal, Depends(require_roles(Role.admin, Role.learner, Role.platform))
+]

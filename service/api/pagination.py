@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -23,6 +23,9 @@ def page_params(
     offset: int = Query(0, ge=0, le=10_000_000),
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
 
 
 class Page(BaseModel, Generic[T]):

@@ -14,7 +14,7 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from credentials.keys import NoActiveKey, active_key, create_key, rotate_key
+from credentials.keys import NoActiveKey, active_key, create_key
 from credentials.models import KEY_ACTIVE, SigningKey
 from service.core.settings import Settings
 
@@ -43,16 +43,6 @@ def create_issuer_key(session: Session, settings: Settings, alg: str | None = No
         public_base_url=settings.public_base_url,
         issuer_id=settings.issuer_id(),
         alg=alg or settings.credential_alg,
-    )
-
-
-def rotate_issuer_key(session: Session, settings: Settings, alg: str | None = None) -> SigningKey:
-    return rotate_key(
-        session,
-        master_key=settings.master_key_bytes(),
-        public_base_url=settings.public_base_url,
-        issuer_id=settings.issuer_id(),
-        alg=alg or None,
     )
 
 

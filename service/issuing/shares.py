@@ -60,10 +60,6 @@ def share_url(settings: Settings, code: str) -> str:
 # ---- the learner's own credentials ------------------------------------------------------------
 
 
-def _owned_query(learner: Learner):
-    return select(Credential).where(Credential.learner_uuid == learner.subject_id)
-
-
 def owned_credential(session: Session, learner: Learner, credential_id: str) -> Credential:
     """The learner's credential; someone else's is "not found" (its existence is not told)."""
     row = find_credential(session, credential_id)

@@ -1,1 +1,2 @@
-"""The service side of course packages: jobs, launch grants and access rules (logic in content/)."""
+"""Course packages for the organizations that own them: upload and versions, the catalog,
+launch grants and enrollment launches, ingest jobs. Files and manifests are content/'s work."""

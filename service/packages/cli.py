@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -47,8 +48,8 @@ _FIELDS = (
 
 @packages_app.command("inspect")
 def inspect_command(
-    file: Path = typer.Argument(..., help="The package ZIP to check."),
-    pretty: bool = typer.Option(False, "--pretty", help="Indent the JSON output."),
+    file: Annotated[Path, typer.Argument(help="The package ZIP to check.")],
+    pretty: Annotated[bool, typer.Option("--pretty", help="Indent the JSON output.")] = False,
 ) -> None:
     """Check a package as upload would and print one JSON object.
 

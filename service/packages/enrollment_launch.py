@@ -29,15 +29,20 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from content.formats.model import CMI5, XAPI
-from content.models import PackageVersion
+from content.models import Package, PackageVersion
+from content.versions import latest_published
+from service.accounts.access import Principal
 from service.accounts.models import User
 from service.accounts.tokens import TokenError, decode_token, issue_token
 from service.core.errors import Conflict, Invalid
 from service.core.settings import Settings
 from service.core.timeutil import as_utc
-from service.packages.launch import make_grant
+from service.packages.launch import content_url
 from service.packages.launch_models import LaunchSession
-from service.training.models import Enrollment, Learner
+from service.training.access import ensure_can_act_for
+from service.training.errors import not_found
+from service.training.models import Enrollment, Learner, Offering
+from service.training.states import is_active
 
 LAUNCH_TOKEN_TYP = "xapi-launch"  # noqa: S105 - a token type, not a secret
 TOKEN_PREFIX = "launch:"  # noqa: S105 - a fixed prefix, not a secret
@@ -50,6 +55,15 @@ class LaunchResult:
     url: str
     unit_id: str | None
     session: LaunchSession | None
+
+
+@dataclass(frozen=True)
+class EnrollmentLaunch:
+    result: LaunchResult
+    package_id: uuid.UUID
+    version: PackageVersion
+    registration: uuid.UUID
+    expires_at: datetime
 
 
 def base_url(settings: Settings) -> str:
@@ -87,18 +101,6 @@ def pick_unit(version: PackageVersion, unit_id: str | None) -> dict:
     if not units:
         raise Conflict("no-launch", "This version has no launchable unit.")
     return units[0]
-
-
-def content_url(settings: Settings, version: PackageVersion, launch: str) -> str:
-    """The signed ``/content/<grant>/<path>`` URL of a package file, or an external AU URL."""
-    if launch.lower().startswith(("http://", "https://")):
-        return launch
-    grant = make_grant(
-        settings.derived_key("skills/launch/v1"),
-        version.storage_prefix,
-        settings.launch_ttl_seconds,
-    )
-    return f"{settings.resolved_content_base_url()}/content/{grant}/{launch}"
 
 
 def with_params(url: str, params: dict[str, str]) -> str:
@@ -263,3 +265,72 @@ def launch_data(row: LaunchSession, version: PackageVersion) -> dict:
 
 def find_session(session: Session, session_id: uuid.UUID) -> LaunchSession | None:
     return session.exec(select(LaunchSession).where(LaunchSession.session_id == session_id)).first()
+
+
+def _package_ids(offering: Offering) -> list[uuid.UUID]:
+    out = []
+    for raw in offering.package_ids or []:
+        try:
+            out.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    return out
+
+
+def launch_for_enrollment(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    enrollment_id: uuid.UUID,
+    *,
+    package_id: uuid.UUID | None,
+    unit_id: str | None,
+    return_url: str | None,
+    now: datetime,
+) -> EnrollmentLaunch:
+    """Opens a package of the enrollment's offering (the offering's first one by default) with
+    the launch parameters its format needs; the learner or the platform acting for them."""
+    enrollment = session.get(Enrollment, enrollment_id)
+    if enrollment is None:
+        raise not_found("Enrollment")
+    learner = session.get(Learner, enrollment.learner_id)
+    assert learner is not None  # enrollment.learner_id is a foreign key
+    ensure_can_act_for(principal, learner)
+    if not is_active(enrollment.state):
+        raise Conflict(
+            "enrollment-not-active",
+            f"The enrollment is {enrollment.state}; only an active one can be launched.",
+            current_state=enrollment.state,
+        )
+    offering = session.get(Offering, enrollment.offering_id)
+    assert offering is not None  # enrollment.offering_id is a foreign key
+    allowed = _package_ids(offering)
+    package_id = package_id or (allowed[0] if allowed else None)
+    if package_id is None:
+        raise Conflict("no-package", "This offering has no course package.")
+    if package_id not in allowed:
+        raise Conflict("package-not-in-offering", "This offering does not use that package.")
+    package = session.get(Package, package_id)
+    version = latest_published(session, package_id) if package is not None else None
+    if version is None:
+        raise Conflict("not-published", "This package has no published version.")
+    launcher = session.get(User, principal.user_id)
+    assert launcher is not None  # the principal was loaded from this row
+    result = build_launch(
+        session,
+        settings,
+        enrollment=enrollment,
+        learner=learner,
+        version=version,
+        launcher=launcher,
+        unit_id=unit_id,
+        return_url=return_url,
+        now=now,
+    )
+    return EnrollmentLaunch(
+        result=result,
+        package_id=package_id,
+        version=version,
+        registration=enrollment.registration,
+        expires_at=now + timedelta(seconds=settings.launch_ttl_seconds),
+    )

@@ -15,6 +15,12 @@ import json
 import time
 from dataclasses import dataclass
 
+from content.models import PackageVersion
+from service.core.settings import Settings
+
+# The label of the sub-key that signs grants (derived from SKILLS_MASTER_KEY).
+GRANT_KEY_LABEL = "skills/launch/v1"
+
 
 @dataclass(frozen=True)
 class LaunchGrant:
@@ -51,3 +57,18 @@ def read_grant(key: bytes, grant: str, now: float | None = None) -> LaunchGrant 
     if expires < (now or time.time()):
         return None
     return LaunchGrant(prefix, expires)
+
+
+def open_grant(settings: Settings, grant: str) -> LaunchGrant | None:
+    """The grant in a ``/content/<grant>/...`` path, if it is ours and still valid."""
+    return read_grant(settings.derived_key(GRANT_KEY_LABEL), grant)
+
+
+def content_url(settings: Settings, version: PackageVersion, launch: str) -> str:
+    """The signed ``/content/<grant>/<path>`` URL of a package file, or an external AU URL."""
+    if launch.lower().startswith(("http://", "https://")):
+        return launch  # cmi5 allows an AU to live elsewhere (cmi5 section 13.1.4, url)
+    grant = make_grant(
+        settings.derived_key(GRANT_KEY_LABEL), version.storage_prefix, settings.launch_ttl_seconds
+    )
+    return f"{settings.resolved_content_base_url()}/content/{grant}/{launch}"

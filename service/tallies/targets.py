@@ -8,10 +8,9 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, select
 
-from service.accounts.audit import record_audit
+from service.accounts.audit import apply_changes, record_audit
 from service.core.errors import Conflict, Invalid
 from service.core.patching import refuse_nulls
-from service.core.timeutil import utcnow
 from service.tallies.dimensions import InvalidQuery, parse_filters
 from service.tallies.models import RefTallyTarget
 
@@ -140,16 +139,15 @@ def update_target(
     period_to = changes.get("period_to", target.period_to)
     if period_from > period_to:
         raise TargetRuleError("invalid-target", "period_from is after period_to.", "period_from")
-    for name, value in changes.items():
-        setattr(target, name, value)
-    target.updated_at = utcnow()
-    session.add(target)
-    record_audit(
+    apply_changes(
         session,
+        target,
+        changes,
         actor=actor,
         action="tallies.target.update",
         subject_type="tally_target",
         subject_id=target.code,
+        # A target holds no personal data, so its audit keeps the new values as well.
         detail=",".join(f"{k}={v}" for k, v in sorted(changes.items()))[:2000],
     )
     session.flush()

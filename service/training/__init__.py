@@ -1,6 +1,7 @@
-"""Training domain: pure rules and reference data for lifelong "one person, one skill" training.
+"""Training domain: learners, offerings, enrollments, subsidy rules, the hours ledger, learning
+records and completion for lifelong "one person, one skill" training.
 
-Nothing in this package touches HTTP or the database. Routers and DB services call these plain
-functions (ID validation, PII protection, subsidy rules, hours guards, enrollment states,
-SCORM/xAPI parsing) so that every rule lives in exactly one place and is unit-testable.
+Pure rules (ID numbers, subsidy, hours guards, states, SCORM/xAPI parsing) are plain functions
+unit-tested on their own; the modules that read and write tables flush and leave the commit to
+the caller. Nothing here knows HTTP: errors are ``service.core.errors`` kinds.
 """

@@ -6,7 +6,7 @@ On PostgreSQL concurrent updaters of the row queue on its lock and re-check the 
 CHECK constraint ``seats_taken <= capacity`` backs it up. Withdrawal gives the seat back;
 completed and failed enrollments keep theirs.
 
-Subsidy (issue 4, item 4; rules in :mod:`.subsidy`, parameters in ``ref_training_policy``): the
+Subsidy (rules in :mod:`.subsidy`, parameters in ``ref_training_policy``): the
 history is the learner's earlier enrollments whose subsidy was granted. The learner's row is
 locked first, so two concurrent subsidised enrollments of one person are decided one after the
 other. The candidate year is the Asia/Shanghai calendar year in which the offering *starts*
@@ -146,6 +146,7 @@ def enroll(
 
 
 def withdraw(session: Session, principal: Principal, enrollment: Enrollment, now: datetime):
+    """Withdraw and give the seat back; the caller commits."""
     locked = lock_enrollment(session, enrollment.id)
     fresh = move(session, locked, EnrollmentState.WITHDRAWN, withdrawn_at=now, updated_at=now)
     session.execute(
@@ -161,7 +162,6 @@ def withdraw(session: Session, principal: Principal, enrollment: Enrollment, now
         subject_type="enrollment",
         subject_id=str(fresh.id),
     )
-    session.commit()
     return fresh
 
 
@@ -175,6 +175,7 @@ def record_assessment(
     passed: bool | None,
     now: datetime,
 ) -> Enrollment:
+    """Record the score and complete or fail the enrollment; flushed, the caller commits."""
     verdict = score >= offering.pass_mark
     if passed is not None and passed != verdict:
         raise Invalid(
@@ -209,5 +210,5 @@ def record_assessment(
         subject_id=str(locked.id),
         detail=f"score={score:g},passed={str(verdict).lower()}",
     )
-    session.commit()
+    session.flush()
     return session.get(Enrollment, locked.id, populate_existing=True)

@@ -14,11 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.accounts.access import Principal
-from service.accounts.audit import record_audit
+from service.accounts.audit import apply_changes, record_audit
 from service.accounts.models import Organization, Role, User
 from service.core.errors import Conflict, Invalid
 from service.core.settings import get_settings
-from service.core.timeutil import utcnow
 from service.training.idnumber import InvalidPersonalNumber, validate_id_number, validate_phone
 from service.training.models import Learner
 from service.training.pii import PiiCipher, mask_id, mask_phone
@@ -76,7 +75,8 @@ def create_or_find(
     user_id: uuid.UUID | None = None,
 ) -> tuple[Learner, bool]:
     """Return ``(learner, created)``. An existing person is returned unchanged (use PATCH to
-    change attributes), so a roster import can be re-run safely. Commits on create."""
+    change attributes), so a roster import can be re-run safely. A new learner is flushed; the
+    caller commits."""
     number = _valid_id(id_number)
     phone_number = _valid_phone(phone) if phone else None
     pii = cipher()
@@ -103,19 +103,22 @@ def create_or_find(
     )
     if phone_number:
         _set_phone(learner, pii, phone_number)
-    session.add(learner)
-    record_audit(
-        session,
-        actor=principal,
-        action="learner.create",
-        subject_type="learner",
-        subject_id=str(learner_id),
-    )
+    # A savepoint, so losing a race undoes this insert only, not the caller's transaction.
+    savepoint = session.begin_nested()
     try:
-        session.commit()
+        session.add(learner)
+        record_audit(
+            session,
+            actor=principal,
+            action="learner.create",
+            subject_type="learner",
+            subject_id=str(learner_id),
+        )
+        session.flush()
+        savepoint.commit()
     except IntegrityError:
         # The same person registered concurrently: answer with the record that won.
-        session.rollback()
+        savepoint.rollback()
         existing = session.exec(
             select(Learner).where(Learner.id_fingerprint == fingerprint)
         ).first()
@@ -132,7 +135,8 @@ def _set_phone(learner: Learner, pii: PiiCipher, phone: str) -> None:
 
 
 def update(session: Session, principal: Principal, learner: Learner, changes: dict) -> Learner:
-    """Change attributes (never the ID number: a different number is a different person)."""
+    """Change attributes (never the ID number: a different number is a different person).
+    Not committed: the caller commits."""
     if "district_code" in changes:
         check_district(session, changes["district_code"])
     if "groups" in changes:
@@ -145,25 +149,22 @@ def update(session: Session, principal: Principal, learner: Learner, changes: di
             _set_phone(learner, cipher(), _valid_phone(phone))
         else:
             learner.phone_fingerprint = learner.phone_encrypted = learner.phone_masked = None
-    for field, value in changes.items():
-        setattr(learner, field, value)
-    learner.updated_at = utcnow()
-    session.add(learner)
-    record_audit(
+    apply_changes(
         session,
+        learner,
+        changes,
         actor=principal,
         action="learner.update",
         subject_type="learner",
         subject_id=str(learner.id),
-        detail=",".join(sorted(changes)),
     )
-    session.commit()
     return learner
 
 
 def export_pii(session: Session, principal: Principal, learner: Learner) -> dict:
     """Full ID and phone numbers for an authorised export: admin only (checked by the router),
-    audited in the same transaction; the audit row names the fields, never the values."""
+    audited in the same transaction, which the caller commits before handing the numbers out;
+    the audit row names the fields, never the values."""
     pii = cipher()
     out = {
         "learner_id": str(learner.id),
@@ -181,5 +182,4 @@ def export_pii(session: Session, principal: Principal, learner: Learner) -> dict
         subject_id=str(learner.id),
         detail="fields=id_number,phone",
     )
-    session.commit()
     return out

@@ -1,4 +1,4 @@
-"""Learning records from packages: xAPI statements and SCORM runtime commits (issue 4, item 6).
+"""Learning records from packages: xAPI statements and SCORM runtime commits.
 
 xAPI (the subset a cmi5/TinCan package needs, xAPI 1.0.3): statement ids are idempotent. A
 statement whose id is stored already is ignored when it *matches* the stored one and is a 409

@@ -1,4 +1,4 @@
-"""Writing the hours ledger: idempotent, guarded, every outcome reported (issue 4, item 5).
+"""Writing the hours ledger: idempotent, guarded, every outcome reported.
 
 ``record_entries`` is the only writer. For one batch it
 
@@ -31,7 +31,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from service.core.timeutil import as_utc
+from service.core.timeutil import CITY_TZ, as_utc
 from service.training.completion import complete_if_due
 from service.training.hours_rules import (
     EnrollmentFacts,
@@ -47,7 +47,7 @@ from service.training.hours_rules import (
 from service.training.models import Enrollment, HoursEntry, HoursRejection, Learner, Offering
 from service.training.reasons import Reason
 from service.training.reference_checks import load_policy
-from service.training.reference_data import CHINA_TZ, OfferingMode
+from service.training.reference_data import OfferingMode
 from service.training.states import EnrollmentState, transition
 
 EXTERNAL_ID_CONFLICT = "external_id_conflict"
@@ -123,7 +123,7 @@ def _person_histories(session: Session, learner_ids, candidates) -> dict[str, Pe
     starts = [c.started_at for c in candidates if c.started_at is not None]
     if not starts or not learner_ids:
         return {}
-    day0 = min(starts).astimezone(CHINA_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+    day0 = min(starts).astimezone(CITY_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     day1 = max(c.ended_at or c.started_at for c in candidates if c.started_at is not None)
     rows = session.exec(
         select(

@@ -14,10 +14,9 @@ from datetime import date
 from sqlmodel import Session, select
 
 from service.accounts.access import Principal
-from service.accounts.audit import record_audit
+from service.accounts.audit import apply_changes, record_audit
 from service.accounts.models import Organization
 from service.core.errors import Conflict, Invalid
-from service.core.timeutil import utcnow
 from service.training import geo
 from service.training.models import Offering
 from service.training.reference_checks import check_cluster, check_district, check_occupation_level
@@ -66,6 +65,7 @@ def create(session: Session, principal: Principal, data: dict) -> Offering:
 
 
 def update(session: Session, principal: Principal, offering: Offering, changes: dict) -> Offering:
+    """Apply a PATCH and audit it; the caller commits."""
     touched = STRUCTURAL_FIELDS & set(changes)
     if touched and offering.seats_taken > 0:
         raise Conflict(
@@ -80,19 +80,15 @@ def update(session: Session, principal: Principal, offering: Offering, changes: 
         )
     merged = offering.model_dump() | changes
     _validate(session, merged)
-    for field, value in changes.items():
-        setattr(offering, field, value)
-    offering.updated_at = utcnow()
-    session.add(offering)
-    record_audit(
+    apply_changes(
         session,
+        offering,
+        changes,
         actor=principal,
         action="offering.update",
         subject_type="offering",
         subject_id=str(offering.id),
-        detail=",".join(sorted(changes)),
     )
-    session.commit()
     return offering
 
 

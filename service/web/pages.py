@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session
 
+from service.api.deps import SessionDep, SettingsDep
 from service.api.problems import Problem
 from service.api.request_bodies import read_bounded, read_multipart
-from service.core.db import get_session
 from service.core.errors import DomainError
-from service.core.settings import Settings, get_settings
+from service.core.settings import Settings
 from service.core.timeutil import utcnow
 from service.issuing import downloads, shares
 from service.issuing.service import normalise_credential_id
@@ -54,9 +53,7 @@ def _report_values(ctx: PageContext, report) -> dict:
 
 
 @router.get("/verify")
-async def verify_page(
-    request: Request, credential: str | None = None, settings: Settings = Depends(get_settings)
-):
+async def verify_page(request: Request, settings: SettingsDep, credential: str | None = None):
     ctx = PageContext(request)
     if credential is None or not credential.strip():
         return _verify_page(ctx, settings)
@@ -92,7 +89,7 @@ async def _submitted(request: Request, limit: int) -> tuple[str | bytes | None, 
 
 
 @router.post("/verify")
-async def verify_submit(request: Request, settings: Settings = Depends(get_settings)):
+async def verify_submit(request: Request, settings: SettingsDep):
     ctx = PageContext(request)
     limit = settings.verify_max_upload_bytes
     try:
@@ -147,8 +144,8 @@ def _gone_page(ctx: PageContext, exc: DomainError) -> Response:
 def share_page(
     code: str,
     request: Request,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+    session: SessionDep,
+    settings: SettingsDep,
 ):
     ctx = PageContext(request)
     try:
@@ -162,8 +159,8 @@ def share_page(
 async def share_holder_check(
     code: str,
     request: Request,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+    session: SessionDep,
+    settings: SettingsDep,
 ):
     """The holder check: the ID number arrives in the POST body only, is compared and dropped.
 
@@ -188,7 +185,7 @@ async def share_holder_check(
 
 
 @router.get("/c/{code}/qr.png")
-def share_qr(code: str, session: Session = Depends(get_session), settings=Depends(get_settings)):
+def share_qr(code: str, session: SessionDep, settings: SettingsDep):
     try:
         opened = shares.open_share(session, code)
     except shares.ShareClosed as exc:
@@ -198,7 +195,7 @@ def share_qr(code: str, session: Session = Depends(get_session), settings=Depend
 
 
 def _download_route(kind: str):
-    def download(code: str, session: Session = Depends(get_session)):
+    def download(code: str, session: SessionDep):
         try:
             opened = shares.open_share(session, code)
         except shares.ShareClosed as exc:
@@ -217,7 +214,7 @@ for _name, _kind in shares.DOWNLOAD_FILES.items():
 
 
 @router.get("/dashboard")
-def dashboard_page(request: Request, session: Session = Depends(get_session)):
+def dashboard_page(request: Request, session: SessionDep):
     ctx = PageContext(request)
     data = dashboard.load(session)
     if data is None:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from service.accounts.access import Principal
 from service.accounts.audit import record_audit
 from service.accounts.models import AuditEvent
-from service.api.deps import AdminOnly
-from service.api.pagination import Page, PageParams, page_params, paginate
+from service.api.deps import AdminPrincipal, SessionDep
+from service.api.pagination import Page, PageParamsDep, paginate
 from service.api.problems import conflict, not_found
-from service.core.db import get_session
 from service.core.timeutil import utcnow
 from service.jobs.models import JobStatus, OutboxJob
 from service.jobs.outbox import enqueue
@@ -51,11 +50,11 @@ class AuditOut(BaseModel):
 
 @router.get("/jobs", response_model=Page[JobOut])
 def list_jobs(
-    _: Principal = AdminOnly,
-    params: PageParams = Depends(page_params),
-    status: JobStatus | None = Query(None),
+    _: AdminPrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
+    status: Annotated[JobStatus | None, Query()] = None,
     kind: str | None = Query(None, max_length=80),
-    session: Session = Depends(get_session),
 ):
     stmt = select(OutboxJob).order_by(OutboxJob.created_at.desc(), OutboxJob.id)
     if status:
@@ -67,7 +66,7 @@ def list_jobs(
 
 
 @router.post("/jobs/ping", status_code=202, response_model=JobOut)
-def ping_job(principal: Principal = AdminOnly, session: Session = Depends(get_session)):
+def ping_job(principal: AdminPrincipal, session: SessionDep):
     """Enqueue a no-op job to check the outbox, broker and worker end to end."""
     job = enqueue(session, "ops.ping", {"requested_by": str(principal.user_id)})
     session.commit()
@@ -75,7 +74,7 @@ def ping_job(principal: Principal = AdminOnly, session: Session = Depends(get_se
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: uuid.UUID, _: Principal = AdminOnly, session: Session = Depends(get_session)):
+def get_job(job_id: uuid.UUID, _: AdminPrincipal, session: SessionDep):
     job = session.get(OutboxJob, job_id)
     if job is None:
         raise not_found("Job")
@@ -83,9 +82,7 @@ def get_job(job_id: uuid.UUID, _: Principal = AdminOnly, session: Session = Depe
 
 
 @router.post("/jobs/{job_id}/retry", response_model=JobOut, summary="Run a failed job again")
-def retry_job(
-    job_id: uuid.UUID, principal: Principal = AdminOnly, session: Session = Depends(get_session)
-):
+def retry_job(job_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep):
     """A failed job (for example, issuance while no signing key existed) goes back to pending
     with fresh attempts; the relay hands it over again. Jobs in other states are left alone."""
     job = session.get(OutboxJob, job_id)
@@ -116,11 +113,11 @@ def retry_job(
 
 @router.get("/audit", response_model=Page[AuditOut])
 def list_audit(
-    _: Principal = AdminOnly,
-    params: PageParams = Depends(page_params),
+    _: AdminPrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
     action: str | None = Query(None, max_length=80),
     subject_id: str | None = Query(None, max_length=100),
-    session: Session = Depends(get_session),
 ):
     stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id)
     if action:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
-from sqlmodel import Session
+from fastapi import APIRouter, Form
 
-from service.accounts.access import Principal
 from service.accounts.models import User
 from service.accounts.sessions import (
     SignInError,
@@ -15,11 +13,9 @@ from service.accounts.sessions import (
     password_sign_in,
     refresh_sign_in,
 )
-from service.api.deps import current_principal
+from service.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from service.api.problems import Problem
 from service.api.schemas.accounts import UserOut
-from service.core.db import get_session
-from service.core.settings import Settings, get_settings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -39,14 +35,14 @@ def _invalid_grant(detail: str = "The credentials are not valid.") -> Problem:
     ),
 )
 def token(
+    session: SessionDep,
+    settings: SettingsDep,
     grant_type: Annotated[str, Form()] = "password",
     username: Annotated[str | None, Form(max_length=254)] = None,
     password: Annotated[str | None, Form(max_length=256)] = None,
     refresh_token: Annotated[str | None, Form(max_length=4096)] = None,
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=256)] = None,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
 ) -> dict:
     try:
         if grant_type == "password":
@@ -69,12 +65,12 @@ def token(
                 error="unsupported_grant_type",
             )
     except SignInError as exc:
+        session.commit()  # keeps a counted failed attempt or a revoked token family
         raise _invalid_grant() from exc
+    session.commit()
     return pair.as_response()
 
 
 @router.get("/me", response_model=UserOut, summary="The signed-in account")
-def me(
-    principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
-) -> User:
+def me(principal: CurrentPrincipal, session: SessionDep) -> User:
     return session.get(User, principal.user_id)

@@ -8,17 +8,17 @@ cookies), ``nosniff`` and correct MIME types. Deployments can move it to a separ
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from content.mime import guess_content_type
 from content.storage.base import InvalidKey, ObjectNotFound, validate_key
+from service.api.deps import SettingsDep
 from service.api.problems import Problem, not_found
 from service.api.streaming_upload import receive_upload
-from service.core.settings import Settings, get_settings
 from service.core.storage import get_storage
-from service.packages.launch import read_grant
+from service.packages.launch import open_grant
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,10 +50,8 @@ def _stream(key: str, headers: dict[str, str], method: str) -> Response:
 
 
 @router.api_route("/content/{grant}/{path:path}", methods=["GET", "HEAD"])
-def package_file(
-    grant: str, path: str, request: Request, settings: Settings = Depends(get_settings)
-):
-    decoded = read_grant(settings.derived_key("skills/launch/v1"), grant)
+def package_file(grant: str, path: str, request: Request, settings: SettingsDep):
+    decoded = open_grant(settings, grant)
     if decoded is None:
         raise Problem(403, "launch-expired", "This launch link is invalid or has expired.")
     try:
@@ -94,7 +92,7 @@ def signed_object(
 
 
 @router.post("/objects-upload/{key:path}", status_code=204)
-async def signed_upload(key: str, request: Request, settings: Settings = Depends(get_settings)):
+async def signed_upload(key: str, request: Request, settings: SettingsDep):
     """The local backend's counterpart of an S3 presigned POST: fields first, then ``file``."""
     storage = get_storage()
     verify = getattr(storage, "verify_upload_fields", None)

@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, select
 
 from credentials.issuance import find_existing
 from credentials.models import Credential
-from service.accounts.access import Principal
 from service.accounts.audit import record_audit
-from service.api.deps import AdminOnly
+from service.api.deps import AdminPrincipal, SessionDep, SettingsDep
 from service.api.idempotency import run_idempotent
-from service.api.pagination import PageParams, page_params, paginate
+from service.api.pagination import PageParamsDep, paginate
 from service.api.problems import as_problem, not_found
 from service.api.schemas.credentials import BulkIssueIn, IssueIn, StatusChangeIn
-from service.core.db import get_session
-from service.core.settings import Settings, get_settings
+from service.core.settings import Settings
 from service.issuing import downloads, issuer_documents
 from service.issuing import service as issuing
 
@@ -61,9 +59,9 @@ def _audit_issue(session, principal, row, basis: str) -> None:
 @router.post("/issue", status_code=201, summary="Issue one credential (e.g. prior learning)")
 def issue_credential(
     body: IssueIn,
-    principal: Principal = AdminOnly,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+    principal: AdminPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     def create():
@@ -102,9 +100,9 @@ def _already_issued(session: Session, settings: Settings, body: IssueIn) -> bool
 @router.post("/bulk-issue", summary="Issue for a list (at most 100); per-item outcome")
 def bulk_issue(
     body: BulkIssueIn,
-    principal: Principal = AdminOnly,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+    principal: AdminPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     def create():
@@ -141,16 +139,16 @@ def bulk_issue(
 
 @router.get("", summary="List credentials (paginated, filtered)")
 def list_credentials(
-    principal: Principal = AdminOnly,
-    params: PageParams = Depends(page_params),
+    principal: AdminPrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
+    settings: SettingsDep,
     state: Literal["active", "suspended", "revoked"] | None = Query(None),
-    learner_subject_id: uuid.UUID | None = Query(None),
+    learner_subject_id: Annotated[uuid.UUID | None, Query()] = None,
     achievement: str | None = Query(None, max_length=40, description="Achievement slug"),
     basis: str | None = Query(None, max_length=200),
-    issued_from: datetime | None = Query(None),
-    issued_to: datetime | None = Query(None),
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+    issued_from: Annotated[datetime | None, Query()] = None,
+    issued_to: Annotated[datetime | None, Query()] = None,
 ):
     stmt = select(Credential).order_by(Credential.issued_at.desc(), Credential.id)
     if state == "revoked":
@@ -191,9 +189,9 @@ def _load(session: Session, credential_id: str, *, for_update: bool = False) -> 
 @router.get("/{credential_id}", summary="One credential (admin; learner access comes later)")
 def get_credential(
     credential_id: str,
-    principal: Principal = AdminOnly,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+    principal: AdminPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
 ):
     return issuing.summary(settings, _load(session, credential_id))
 
@@ -202,9 +200,9 @@ def _status_route(action: str):
     def change(
         credential_id: str,
         body: StatusChangeIn,
-        principal: Principal = AdminOnly,
-        session: Session = Depends(get_session),
-        settings: Settings = Depends(get_settings),
+        principal: AdminPrincipal,
+        session: SessionDep,
+        settings: SettingsDep,
     ):
         row = _load(session, credential_id, for_update=True)
         try:
@@ -241,8 +239,8 @@ for _action in ("revoke", "suspend", "unsuspend"):
 def _download_route(kind: str):
     def download(
         credential_id: str,
-        principal: Principal = AdminOnly,
-        session: Session = Depends(get_session),
+        principal: AdminPrincipal,
+        session: SessionDep,
     ):
         return downloads.download_response(session, _load(session, credential_id), kind)
 

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from sqlmodel import Session
 
 from credentials.keys import NoActiveKey, SigningKeyLookupError, jwks, key_document
 from credentials.models import KEY_COMPROMISED
 from credentials.resolvers import StatusListNotFound
+from service.api.deps import SessionDep, SettingsDep
 from service.api.problems import Problem, not_found
-from service.core.db import get_session
-from service.core.settings import Settings, get_settings
 from service.issuing import downloads, issuer_documents
 from service.issuing.status_cache import status_list_cache
 
@@ -45,14 +43,14 @@ def _json(doc: dict, media_type: str = "application/json", cache: str = DOC_CACH
 
 
 @router.get("/issuers/{slug}", summary="Issuer Profile (OB 3.0)")
-def get_issuer(slug: str, settings: Settings = Depends(get_settings)):
+def get_issuer(slug: str, settings: SettingsDep):
     if slug != settings.issuer_slug:
         raise not_found("Issuer")
     return _json(issuer_documents.issuer_profile(settings))
 
 
 @router.get("/achievements/{slug}", summary="Achievement (OB 3.0), one per skill and level")
-def get_achievement(slug: str, settings: Settings = Depends(get_settings)):
+def get_achievement(slug: str, settings: SettingsDep):
     try:
         return _json(issuer_documents.achievement_by_slug(settings, slug))
     except issuer_documents.UnknownAchievement:
@@ -60,7 +58,7 @@ def get_achievement(slug: str, settings: Settings = Depends(get_settings)):
 
 
 @router.get("/achievements/{slug}/image.png", summary="Achievement image (PNG)")
-def get_achievement_png(slug: str, settings: Settings = Depends(get_settings)):
+def get_achievement_png(slug: str, settings: SettingsDep):
     try:
         doc = issuer_documents.achievement_by_slug(settings, slug)
     except issuer_documents.UnknownAchievement:
@@ -74,7 +72,7 @@ def get_achievement_png(slug: str, settings: Settings = Depends(get_settings)):
 
 
 @router.get("/achievements/{slug}/image.svg", summary="Achievement image (SVG)")
-def get_achievement_svg(slug: str, settings: Settings = Depends(get_settings)):
+def get_achievement_svg(slug: str, settings: SettingsDep):
     try:
         doc = issuer_documents.achievement_by_slug(settings, slug)
     except issuer_documents.UnknownAchievement:
@@ -84,7 +82,7 @@ def get_achievement_svg(slug: str, settings: Settings = Depends(get_settings)):
 
 
 @router.get("/occupations/{code}", summary="Occupation (alignment target)")
-def get_occupation(code: str, settings: Settings = Depends(get_settings)):
+def get_occupation(code: str, settings: SettingsDep):
     doc = issuer_documents.occupation_document(settings, code)
     if doc is None:
         raise not_found("Occupation")
@@ -92,7 +90,7 @@ def get_occupation(code: str, settings: Settings = Depends(get_settings)):
 
 
 @router.get("/skill-levels/{level}", summary="Skill level (alignment target)")
-def get_skill_level(level: int, settings: Settings = Depends(get_settings)):
+def get_skill_level(level: int, settings: SettingsDep):
     doc = issuer_documents.skill_level_document(settings, level)
     if doc is None:
         raise not_found("Skill level")
@@ -100,7 +98,7 @@ def get_skill_level(level: int, settings: Settings = Depends(get_settings)):
 
 
 @router.get("/keys/{key_id}", summary="One public signing key (the kid URL)")
-def get_key(key_id: str, session: Session = Depends(get_session)):
+def get_key(key_id: str, session: SessionDep):
     try:
         jwk, status = key_document(session, key_id)
     except SigningKeyLookupError:
@@ -117,7 +115,7 @@ def get_key(key_id: str, session: Session = Depends(get_session)):
 
 
 @router.get("/.well-known/jwks.json", summary="Published public keys (JWK Set)")
-def get_jwks(session: Session = Depends(get_session)):
+def get_jwks(session: SessionDep):
     return _json(jwks(session), JWK_SET_JSON, KEY_CACHE)
 
 
@@ -141,8 +139,8 @@ def _etag_matches(header: str | None, etag: str) -> bool:
 def get_status_list(
     list_id: str,
     request: Request,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+    session: SessionDep,
+    settings: SettingsDep,
 ):
     try:
         signed = status_list_cache.get(session, settings, uuid.UUID(list_id))

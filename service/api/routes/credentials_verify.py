@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
+from service.api.deps import SettingsDep
 from service.api.problems import Problem, not_found
 from service.api.request_bodies import read_bounded, read_multipart, too_large
-from service.core.settings import Settings, get_settings
+from service.core.settings import Settings
 from service.issuing.service import normalise_credential_id
 from service.issuing.verification import is_unreadable, verify_submission
 
@@ -109,7 +110,7 @@ def _answer(outcome: tuple[dict, bool] | None) -> tuple[dict, bool]:
     summary="Verify a credential: JWT, baked PNG/SVG, or credential id",
     openapi_extra=_OPENAPI,
 )
-async def verify_credential(request: Request, settings: Settings = Depends(get_settings)):
+async def verify_credential(request: Request, settings: SettingsDep):
     limit = settings.verify_max_upload_bytes
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await read_bounded(request, limit)
@@ -162,7 +163,7 @@ def _reason_message(report: dict) -> str:
     "/credentials/{credential_id}/verification",
     summary="Verify one of our credentials by id (urn:uuid or bare uuid)",
 )
-async def verify_by_id(credential_id: str, settings: Settings = Depends(get_settings)):
+async def verify_by_id(credential_id: str, settings: SettingsDep):
     normalised = normalise_credential_id(credential_id)
     if normalised is None:
         raise not_found("Credential")

@@ -9,31 +9,17 @@ which needs no Authorization header (the code is the secret). See
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
-from content.models import Package
-from content.versions import latest_published
-from service.accounts.access import Principal
-from service.accounts.models import Role, User
-from service.api.deps import require_roles
-from service.api.problems import Problem
-from service.core.db import get_session
-from service.core.errors import Conflict
-from service.core.settings import Settings, get_settings
+from service.api.deps import PersonalPrincipal, SessionDep, SettingsDep
 from service.core.timeutil import utcnow
-from service.packages.enrollment_launch import build_launch, fetch_auth_token
-from service.training.access import ensure_can_act_for
-from service.training.errors import not_found
-from service.training.models import Enrollment, Learner, Offering
-from service.training.states import is_active
+from service.packages import enrollment_launch
 
 router = APIRouter(tags=["launch"])
-Launchers = Depends(require_roles(Role.learner, Role.platform))
 
 
 class EnrollmentLaunchIn(BaseModel):
@@ -63,16 +49,6 @@ class EnrollmentLaunchOut(BaseModel):
     session_id: uuid.UUID | None = None
 
 
-def _package_ids(offering: Offering) -> list[uuid.UUID]:
-    out = []
-    for raw in offering.package_ids or []:
-        try:
-            out.append(uuid.UUID(str(raw)))
-        except ValueError:
-            continue
-    return out
-
-
 @router.post(
     "/api/v1/enrollments/{enrollment_id}/launch",
     response_model=EnrollmentLaunchOut,
@@ -80,55 +56,31 @@ def _package_ids(offering: Offering) -> list[uuid.UUID]:
 )
 def launch_for_enrollment(
     enrollment_id: uuid.UUID,
+    principal: PersonalPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
     body: EnrollmentLaunchIn | None = None,
-    principal: Principal = Launchers,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
 ):
     body = body or EnrollmentLaunchIn()
-    enrollment = session.get(Enrollment, enrollment_id)
-    if enrollment is None:
-        raise not_found("Enrollment")
-    learner = session.get(Learner, enrollment.learner_id)
-    ensure_can_act_for(principal, learner)
-    if not is_active(enrollment.state):
-        raise Conflict(
-            "enrollment-not-active",
-            f"The enrollment is {enrollment.state}; only an active one can be launched.",
-            current_state=enrollment.state,
-        )
-    offering = session.get(Offering, enrollment.offering_id)
-    allowed = _package_ids(offering)
-    package_id = body.package_id or (allowed[0] if allowed else None)
-    if package_id is None:
-        raise Problem(409, "no-package", "This offering has no course package.")
-    if package_id not in allowed:
-        raise Problem(409, "package-not-in-offering", "This offering does not use that package.")
-    package = session.get(Package, package_id)
-    version = latest_published(session, package_id) if package is not None else None
-    if version is None:
-        raise Problem(409, "not-published", "This package has no published version.")
-    launcher = session.get(User, principal.user_id)
-    now = utcnow()
-    result = build_launch(
+    opened = enrollment_launch.launch_for_enrollment(
         session,
         settings,
-        enrollment=enrollment,
-        learner=learner,
-        version=version,
-        launcher=launcher,
+        principal,
+        enrollment_id,
+        package_id=body.package_id,
         unit_id=body.unit_id,
         return_url=body.return_url,
-        now=now,
+        now=utcnow(),
     )
     session.commit()
+    result = opened.result
     return EnrollmentLaunchOut(
         url=result.url,
-        expires_at=now + timedelta(seconds=settings.launch_ttl_seconds),
-        package_id=package_id,
-        version_id=version.id,
-        format=version.format,
-        registration=enrollment.registration,
+        expires_at=opened.expires_at,
+        package_id=opened.package_id,
+        version_id=opened.version.id,
+        format=opened.version.format,
+        registration=opened.registration,
         unit_id=result.unit_id,
         session_id=result.session.session_id if result.session else None,
     )
@@ -141,9 +93,9 @@ def launch_for_enrollment(
 )
 def cmi5_fetch(
     code: str,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+    session: SessionDep,
+    settings: SettingsDep,
 ):
-    body = fetch_auth_token(session, settings, code[:100], utcnow())
+    body = enrollment_launch.fetch_auth_token(session, settings, code[:100], utcnow())
     session.commit()
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

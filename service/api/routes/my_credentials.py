@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Header
 from sqlmodel import Session, select
 
 from credentials.models import Credential
 from service.accounts.access import Principal
-from service.api.deps import current_principal
-from service.api.pagination import Page, PageParams, page_params, paginate
+from service.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from service.api.pagination import Page, PageParamsDep, paginate
 from service.api.problems import not_found
-from service.core.db import get_session
-from service.core.settings import Settings, get_settings
+from service.core.settings import Settings
 from service.issuing import downloads
 from service.issuing.service import credential_state, find_credential
 from service.training.access import ACTING_HEADER, acting_learner
@@ -39,11 +38,11 @@ def _item(settings: Settings, row: Credential) -> dict:
 
 @router.get("", response_model=Page[dict], summary="My credentials, newest first")
 def list_mine(
-    principal: Principal = Depends(current_principal),
-    params: PageParams = Depends(page_params),
+    principal: CurrentPrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
+    settings: SettingsDep,
     acting: str | None = Header(default=None, alias=ACTING_HEADER),
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
 ):
     learner = _mine(principal, session, acting)
     stmt = (
@@ -63,9 +62,9 @@ def list_mine(
 def _download_route(kind: str):
     def download(
         credential_id: str,
-        principal: Principal = Depends(current_principal),
+        principal: CurrentPrincipal,
+        session: SessionDep,
         acting: str | None = Header(default=None, alias=ACTING_HEADER),
-        session: Session = Depends(get_session),
     ):
         learner = _mine(principal, session, acting)
         row = find_credential(session, credential_id)

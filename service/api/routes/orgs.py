@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, select
 
 from service.accounts.access import Principal, ensure_org_access, org_filter
-from service.accounts.audit import record_audit
-from service.accounts.models import Organization, Role
-from service.api.deps import AdminOnly, StaffOrAdmin, require_roles
+from service.accounts.audit import apply_changes, record_audit
+from service.accounts.models import Organization
+from service.api.deps import (
+    AdminPrincipal,
+    ManagerPrincipal,
+    SessionDep,
+    StaffPrincipal,
+)
 from service.api.idempotency import run_idempotent
-from service.api.pagination import Page, PageParams, page_params, paginate
+from service.api.pagination import Page, PageParamsDep, paginate
 from service.api.problems import conflict, not_found
 from service.api.schemas.accounts import OrganizationIn, OrganizationOut, OrganizationPatch
-from service.core.db import get_session
-from service.core.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
 
@@ -24,8 +27,8 @@ router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
 @router.post("", status_code=201, response_model=OrganizationOut)
 def create_organization(
     body: OrganizationIn,
-    principal: Principal = AdminOnly,
-    session: Session = Depends(get_session),
+    principal: AdminPrincipal,
+    session: SessionDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     def create():
@@ -60,12 +63,12 @@ def create_organization(
 
 @router.get("", response_model=Page[OrganizationOut])
 def list_organizations(
-    principal: Principal = StaffOrAdmin,
-    params: PageParams = Depends(page_params),
+    principal: StaffPrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
     district_code: str | None = Query(None, pattern=r"^\d{6}$"),
     kind: str | None = Query(None, max_length=40),
     q: str | None = Query(None, max_length=100, description="Name contains"),
-    session: Session = Depends(get_session),
 ):
     stmt = select(Organization).order_by(Organization.name, Organization.id)
     scope = org_filter(principal)
@@ -90,9 +93,7 @@ def _get_org(session: Session, org_id: uuid.UUID, principal: Principal) -> Organ
 
 
 @router.get("/{org_id}", response_model=OrganizationOut)
-def get_organization(
-    org_id: uuid.UUID, principal: Principal = StaffOrAdmin, session: Session = Depends(get_session)
-):
+def get_organization(org_id: uuid.UUID, principal: StaffPrincipal, session: SessionDep):
     return _get_org(session, org_id, principal)
 
 
@@ -100,24 +101,21 @@ def get_organization(
 def update_organization(
     org_id: uuid.UUID,
     body: OrganizationPatch,
-    principal: Principal = Depends(require_roles(Role.admin, Role.org_admin)),
-    session: Session = Depends(get_session),
+    principal: ManagerPrincipal,
+    session: SessionDep,
 ):
     org = _get_org(session, org_id, principal)
     changes = body.model_dump(exclude_unset=True)
     if "is_active" in changes and not principal.is_admin:
         raise conflict("Only the city may activate or deactivate an organization.", "admin-only")
-    for field, value in changes.items():
-        setattr(org, field, value)
-    org.updated_at = utcnow()
-    session.add(org)
-    record_audit(
+    apply_changes(
         session,
+        org,
+        changes,
         actor=principal,
         action="organization.update",
         subject_type="organization",
         subject_id=str(org.id),
-        detail=",".join(sorted(changes)),
     )
     session.commit()
     return org

@@ -8,22 +8,16 @@ Creating honours ``Idempotency-Key`` (a retried create returns the same link, no
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel
-from sqlmodel import Session
 
-from service.accounts.access import Principal
-from service.accounts.models import Role
-from service.api.deps import require_roles
+from service.api.deps import PersonalPrincipal, SessionDep, SettingsDep
 from service.api.idempotency import run_idempotent
-from service.api.pagination import PageParams, page_params
-from service.core.db import get_session
-from service.core.settings import Settings, get_settings
+from service.api.pagination import PageParamsDep
 from service.issuing import shares
 from service.training.access import ACTING_HEADER, acting_learner
 
 router = APIRouter(prefix="/api/v1/me", tags=["me", "share links"])
-Personal = Depends(require_roles(Role.learner, Role.platform))
 
 
 class ShareIn(BaseModel):
@@ -37,12 +31,12 @@ class ShareIn(BaseModel):
 )
 def create_share(
     credential_id: str,
+    principal: PersonalPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
     body: ShareIn | None = None,
-    principal: Principal = Personal,
     acting: str | None = Header(default=None, alias=ACTING_HEADER),
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
 ):
     learner = acting_learner(session, principal, acting)
     show_name = bool(body and body.show_name)
@@ -66,12 +60,12 @@ def create_share(
 
 @router.get("/shares", summary="My share links, newest first")
 def list_shares(
+    params: PageParamsDep,
+    principal: PersonalPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
     active: bool = Query(False, description="Only links that are not withdrawn"),
-    params: PageParams = Depends(page_params),
-    principal: Principal = Personal,
     acting: str | None = Header(default=None, alias=ACTING_HEADER),
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
 ):
     learner = acting_learner(session, principal, acting)
     rows, total = shares.list_shares(
@@ -88,9 +82,9 @@ def list_shares(
 @router.delete("/shares/{code}", status_code=204, summary="Withdraw a share link")
 def withdraw_share(
     code: str,
-    principal: Principal = Personal,
+    principal: PersonalPrincipal,
+    session: SessionDep,
     acting: str | None = Header(default=None, alias=ACTING_HEADER),
-    session: Session = Depends(get_session),
 ):
     learner = acting_learner(session, principal, acting)
     shares.revoke_share(session, learner, code)

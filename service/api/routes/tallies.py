@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
 from service.accounts.access import Principal, org_filter
-from service.api.deps import AdminOnly, StaffOrAdmin
+from service.api.deps import AdminPrincipal, SessionDep, StaffPrincipal
 from service.api.idempotency import run_idempotent
-from service.api.pagination import PageParams, page_params
+from service.api.pagination import PageParamsDep
 from service.api.problems import Problem, as_problem, not_found
-from service.core.db import get_session
 from service.jobs.outbox import enqueue
 from service.tallies import exports, targets
 from service.tallies.dimensions import InvalidQuery
@@ -61,11 +61,11 @@ class TallyParams:
         type: str | None = Query(None, max_length=30, description="Training type"),
         funding: str | None = Query(None, max_length=30),
         group: str | None = Query(None, max_length=30),
-        organization_id: uuid.UUID | None = Query(None),
+        organization_id: Annotated[uuid.UUID | None, Query()] = None,
         occupation_code: str | None = Query(None, max_length=12),
         level: int | None = Query(None, ge=1, le=5),
-        period_from: date | None = Query(None),
-        period_to: date | None = Query(None),
+        period_from: Annotated[date | None, Query()] = None,
+        period_to: Annotated[date | None, Query()] = None,
     ):
         self.group_by = group_by
         self.filters = {
@@ -84,13 +84,16 @@ class TallyParams:
         }
 
 
+TallyQuery = Annotated[TallyParams, Depends()]
+
+
 @router.get("")
 def tallies(
-    params: TallyParams = Depends(),
-    page: PageParams = Depends(page_params),
+    params: TallyQuery,
+    page: PageParamsDep,
+    principal: StaffPrincipal,
+    session: SessionDep,
     sort: str = Query("dims", pattern="^(dims|person_times|-person_times)$"),
-    principal: Principal = StaffOrAdmin,
-    session: Session = Depends(get_session),
 ):
     """Person-times, distinct learners, hours (学时) and credentials by any dimensions."""
     try:
@@ -135,12 +138,12 @@ def _export(params: TallyParams, principal: Principal, kind: str) -> StreamingRe
 
 
 @router.get("/export.csv")
-def export_csv(params: TallyParams = Depends(), principal: Principal = StaffOrAdmin):
+def export_csv(params: TallyQuery, principal: StaffPrincipal):
     return _export(params, principal, "csv")
 
 
 @router.get("/export.xlsx")
-def export_xlsx(params: TallyParams = Depends(), principal: Principal = StaffOrAdmin):
+def export_xlsx(params: TallyQuery, principal: StaffPrincipal):
     return _export(params, principal, "xlsx")
 
 
@@ -149,9 +152,9 @@ def export_xlsx(params: TallyParams = Depends(), principal: Principal = StaffOrA
 
 @router.get("/target")
 def target(
+    principal: StaffPrincipal,
+    session: SessionDep,
     code: str = Query("person_times", max_length=40),
-    principal: Principal = StaffOrAdmin,
-    session: Session = Depends(get_session),
 ):
     """Progress toward one target, with the pace needed and the projection."""
     try:
@@ -162,9 +165,9 @@ def target(
 
 @router.get("/targets")
 def list_targets(
+    principal: StaffPrincipal,
+    session: SessionDep,
     include_inactive: bool = False,
-    principal: Principal = StaffOrAdmin,
-    session: Session = Depends(get_session),
 ):
     items = [targets.as_dict(t) for t in targets.list_targets(session, include_inactive)]
     return {"items": items, "total": len(items)}
@@ -173,9 +176,9 @@ def list_targets(
 @router.post("/targets", status_code=201)
 def create_target(
     body: targets.TargetIn,
-    principal: Principal = AdminOnly,
+    principal: AdminPrincipal,
+    session: SessionDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-    session: Session = Depends(get_session),
 ):
     def create():
         try:
@@ -199,8 +202,8 @@ def create_target(
 def update_target(
     code: str,
     body: targets.TargetPatch,
-    principal: Principal = AdminOnly,
-    session: Session = Depends(get_session),
+    principal: AdminPrincipal,
+    session: SessionDep,
 ):
     row = session.get(RefTallyTarget, code)
     if row is None:
@@ -217,7 +220,7 @@ def update_target(
 
 
 @router.get("/reconcile/last")
-def reconcile_last(principal: Principal = AdminOnly, session: Session = Depends(get_session)):
+def reconcile_last(principal: AdminPrincipal, session: SessionDep):
     """The last finished reconcile: when, what was checked and corrected, the differences."""
     row = session.exec(
         select(TallyReconcileRun)
@@ -231,9 +234,9 @@ def reconcile_last(principal: Principal = AdminOnly, session: Session = Depends(
 
 @router.get("/reconcile/runs")
 def reconcile_runs(
-    principal: Principal = AdminOnly,
-    page: PageParams = Depends(page_params),
-    session: Session = Depends(get_session),
+    principal: AdminPrincipal,
+    page: PageParamsDep,
+    session: SessionDep,
 ):
     total = session.exec(select(func.count()).select_from(TallyReconcileRun)).one()
     rows = session.exec(
@@ -251,7 +254,7 @@ def reconcile_runs(
 
 
 @router.post("/reconcile", status_code=202)
-def request_reconcile(principal: Principal = AdminOnly, session: Session = Depends(get_session)):
+def request_reconcile(principal: AdminPrincipal, session: SessionDep):
     """Queue a reconcile now (it runs as a background job; see ``/reconcile/last``)."""
     job = enqueue(session, RECONCILE_JOB, {"trigger": "api"}, dedupe_key=None)
     session.commit()

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
 from service.accounts.access import Principal
 from service.accounts.models import ORG_ROLES, Role
-from service.api.deps import StaffOrAdmin, current_principal, require_roles
+from service.api.deps import (
+    AnyRolePrincipal,
+    CurrentPrincipal,
+    PersonalPrincipal,
+    SessionDep,
+    StaffPrincipal,
+)
 from service.api.idempotency import run_idempotent
-from service.api.pagination import Page, PageParams, page_params, paginate
+from service.api.pagination import Page, PageParamsDep, paginate
 from service.api.problems import forbidden
-from service.core.db import get_session
 from service.core.errors import Invalid
 from service.core.timeutil import utcnow
 from service.training import enrollments as service
@@ -37,9 +42,6 @@ from service.training.models import Enrollment, HoursEntry, Learner, Offering
 from service.training.schemas import AssessmentIn, EnrollmentIn, EnrollmentOut, ScormCommitIn
 
 router = APIRouter(prefix="/api/v1/enrollments", tags=["enrollments"])
-Enrollers = Depends(
-    require_roles(Role.admin, Role.org_admin, Role.trainer, Role.platform, Role.learner)
-)
 
 
 def _out(enrollment: Enrollment, status: int = 200) -> JSONResponse:
@@ -80,8 +82,8 @@ def _learner_for(session, principal, body: EnrollmentIn, header: str | None) -> 
 )
 def enroll(
     body: EnrollmentIn,
-    principal: Principal = Enrollers,
-    session: Session = Depends(get_session),
+    principal: AnyRolePrincipal,
+    session: SessionDep,
     x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
@@ -121,13 +123,13 @@ def enroll(
 
 @router.get("", response_model=Page[EnrollmentOut])
 def list_enrollments(
-    principal: Principal = Enrollers,
-    params: PageParams = Depends(page_params),
+    principal: AnyRolePrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
     offering_id: uuid.UUID | None = None,
     learner_id: uuid.UUID | None = None,
     state: str | None = Query(None, max_length=20),
     x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
-    session: Session = Depends(get_session),
 ):
     stmt = select(Enrollment).order_by(Enrollment.created_at, Enrollment.id)
     if principal.role in (Role.learner, Role.platform):
@@ -156,8 +158,8 @@ def list_enrollments(
 @router.get("/{enrollment_id}", response_model=EnrollmentOut)
 def get_enrollment(
     enrollment_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    principal: CurrentPrincipal,
+    session: SessionDep,
 ):
     enrollment, _, _ = load(session, enrollment_id, principal)
     return _out(enrollment)
@@ -166,8 +168,8 @@ def get_enrollment(
 @router.post("/{enrollment_id}/withdraw", response_model=EnrollmentOut)
 def withdraw(
     enrollment_id: uuid.UUID,
-    principal: Principal = Enrollers,
-    session: Session = Depends(get_session),
+    principal: AnyRolePrincipal,
+    session: SessionDep,
 ):
     """Withdraw (from enrolled or in progress): the seat is given back."""
     enrollment, offering, learner = load(session, enrollment_id, principal)
@@ -175,39 +177,41 @@ def withdraw(
         ensure_can_manage(principal, offering)
     else:
         ensure_can_act_for(principal, learner)
-    return _out(service.withdraw(session, principal, enrollment, utcnow()))
+    withdrawn = service.withdraw(session, principal, enrollment, utcnow())
+    session.commit()
+    return _out(withdrawn)
 
 
 @router.post("/{enrollment_id}/assessment", response_model=EnrollmentOut)
 def record_assessment(
     enrollment_id: uuid.UUID,
     body: AssessmentIn,
-    principal: Principal = StaffOrAdmin,
-    session: Session = Depends(get_session),
+    principal: StaffPrincipal,
+    session: SessionDep,
 ):
     """A trainer records the assessment score (0..100), compared with the pass mark. Passing
     completes the enrollment once the hours are reached; failing ends it as ``failed``."""
     enrollment, offering, _ = load(session, enrollment_id, principal)
     ensure_can_manage(principal, offering)
-    return _out(
-        service.record_assessment(
-            session,
-            principal,
-            enrollment,
-            offering,
-            score=body.score,
-            passed=body.passed,
-            now=utcnow(),
-        )
+    assessed = service.record_assessment(
+        session,
+        principal,
+        enrollment,
+        offering,
+        score=body.score,
+        passed=body.passed,
+        now=utcnow(),
     )
+    session.commit()
+    return _out(assessed)
 
 
 @router.post("/{enrollment_id}/scorm-commit")
 def commit_scorm_runtime(
     enrollment_id: uuid.UUID,
     body: ScormCommitIn,
-    principal: Principal = Depends(require_roles(Role.platform, Role.learner)),
-    session: Session = Depends(get_session),
+    principal: PersonalPrincipal,
+    session: SessionDep,
 ):
     """A SCORM 1.2 / 2004 runtime commit: session time -> hours, status -> progress."""
     enrollment, _, learner = load(session, enrollment_id, principal)
@@ -230,9 +234,9 @@ def commit_scorm_runtime(
 @router.get("/{enrollment_id}/hours")
 def enrollment_hours(
     enrollment_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    params: PageParams = Depends(page_params),
-    session: Session = Depends(get_session),
+    principal: CurrentPrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
 ):
     """Totals (minutes and 学时) and the ledger entries, oldest first."""
     enrollment, offering, _ = load(session, enrollment_id, principal)

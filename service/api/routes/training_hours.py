@@ -3,14 +3,11 @@ staff for their own offerings (admins: any); online sessions also from the platf
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from sqlmodel import Session
+from fastapi import APIRouter
 
-from service.accounts.access import Principal
 from service.accounts.models import ORG_ROLES, Role
-from service.api.deps import require_roles
+from service.api.deps import SessionDep, StaffOrPlatformPrincipal
 from service.api.problems import forbidden
-from service.core.db import get_session
 from service.core.timeutil import utcnow
 from service.training.hours_rules import HoursSource
 from service.training.ledger import EntryIn, record_entries
@@ -22,10 +19,8 @@ router = APIRouter(prefix="/api/v1/hours", tags=["hours"])
 @router.post("/batch")
 def write_hours_batch(
     body: HoursBatchIn,
-    principal: Principal = Depends(
-        require_roles(Role.admin, Role.org_admin, Role.trainer, Role.platform)
-    ),
-    session: Session = Depends(get_session),
+    principal: StaffOrPlatformPrincipal,
+    session: SessionDep,
 ):
     """Write up to 1,000 entries; each is reported ``accepted``, ``duplicate`` (already
     recorded: nothing changes) or ``rejected`` with reasons. Entries for enrollments outside the

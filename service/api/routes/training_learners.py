@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Body, Depends, Header, Query
+from fastapi import APIRouter, Body, Header, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
 from service.accounts.access import Principal
 from service.accounts.models import Role
-from service.api.deps import AdminOnly, current_principal, require_roles
-from service.api.pagination import Page, PageParams, page_params, paginate
-from service.core.db import get_session
+from service.api.deps import (
+    AdminPrincipal,
+    AnyRolePrincipal,
+    CurrentPrincipal,
+    PersonalOrAdminPrincipal,
+    PersonalPrincipal,
+    SessionDep,
+    StaffOrPlatformPrincipal,
+    StaffPrincipal,
+)
+from service.api.pagination import Page, PageParamsDep, paginate
 from service.core.errors import Conflict
 from service.issuing.lifelong_record import build_record
 from service.training import learners as service
@@ -34,9 +42,6 @@ from service.training.models import Enrollment, Learner
 from service.training.schemas import LearnerIn, LearnerOut, LearnerPatch
 
 router = APIRouter(prefix="/api/v1", tags=["learners"])
-Creators = Depends(
-    require_roles(Role.admin, Role.org_admin, Role.trainer, Role.platform, Role.learner)
-)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -59,9 +64,7 @@ def _out(learner: Learner, status: int) -> JSONResponse:
     response_model=LearnerOut,
     responses={200: {"description": "The person is already registered"}},
 )
-def create_or_find_learner(
-    body: LearnerIn, principal: Principal = Creators, session: Session = Depends(get_session)
-):
+def create_or_find_learner(body: LearnerIn, principal: AnyRolePrincipal, session: SessionDep):
     learner, created = service.create_or_find(
         session,
         principal,
@@ -73,6 +76,7 @@ def create_or_find_learner(
         employer_organization_id=body.employer_organization_id,
         user_id=body.user_id,
     )
+    session.commit()
     if not created and principal.role == Role.learner and not is_own(principal, learner):
         raise Conflict(
             "identity-verification-required",
@@ -84,11 +88,9 @@ def create_or_find_learner(
 
 @router.post("/learners/lookup", response_model=LearnerOut)
 def lookup_learner(
+    principal: StaffOrPlatformPrincipal,
+    session: SessionDep,
     id_number: str = Body(..., embed=True, max_length=40),
-    principal: Principal = Depends(
-        require_roles(Role.admin, Role.org_admin, Role.trainer, Role.platform)
-    ),
-    session: Session = Depends(get_session),
 ):
     """Find a person by ID number (sent in the body, never the URL)."""
     learner = service.find_by_id_number(session, id_number)
@@ -99,11 +101,11 @@ def lookup_learner(
 
 @router.get("/learners", response_model=Page[LearnerOut])
 def list_learners(
-    principal: Principal = Depends(require_roles(Role.admin, Role.org_admin, Role.trainer)),
-    params: PageParams = Depends(page_params),
+    principal: StaffPrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
     district_code: str | None = Query(None, pattern=r"^\d{6}$"),
     q: str | None = Query(None, max_length=100, description="Name contains"),
-    session: Session = Depends(get_session),
 ):
     stmt = select(Learner).order_by(Learner.created_at, Learner.id)
     clause = visible_learner_ids_clause(principal)
@@ -125,8 +127,8 @@ def list_learners(
 @router.get("/learners/{learner_id}", response_model=LearnerOut)
 def get_learner(
     learner_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    principal: CurrentPrincipal,
+    session: SessionDep,
 ):
     return _out(load_learner(session, learner_id, principal), 200)
 
@@ -135,32 +137,34 @@ def get_learner(
 def update_learner(
     learner_id: uuid.UUID,
     body: LearnerPatch,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    principal: CurrentPrincipal,
+    session: SessionDep,
 ):
     learner = load_learner(session, learner_id, principal)
     changes = body.model_dump(exclude_unset=True)
     if "groups" in changes and changes["groups"] is not None:
         changes["groups"] = [str(g) for g in changes["groups"]]
-    return _out(service.update(session, principal, learner, changes), 200)
+    learner = service.update(session, principal, learner, changes)
+    session.commit()
+    return _out(learner, 200)
 
 
 @router.post("/learners/{learner_id}/pii-export")
-def export_learner_pii(
-    learner_id: uuid.UUID, principal: Principal = AdminOnly, session: Session = Depends(get_session)
-):
+def export_learner_pii(learner_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep):
     """The full ID and phone numbers, for an authorised export. Admin only; audited."""
     learner = session.get(Learner, learner_id)
     if learner is None:
         raise not_found("Learner")
-    return JSONResponse(service.export_pii(session, principal, learner), headers=NO_STORE)
+    out = service.export_pii(session, principal, learner)
+    session.commit()  # the audit row is stored before the numbers leave
+    return JSONResponse(out, headers=NO_STORE)
 
 
 @router.get("/learners/{learner_id}/record")
 def learner_record(
     learner_id: uuid.UUID,
-    principal: Principal = Depends(require_roles(Role.admin, Role.platform, Role.learner)),
-    session: Session = Depends(get_session),
+    principal: PersonalOrAdminPrincipal,
+    session: SessionDep,
 ):
     """The lifelong skill record: for the learner, the platform acting for them, or an admin."""
     learner = load_learner(session, learner_id, principal)
@@ -170,8 +174,8 @@ def learner_record(
 @router.get("/learners/{learner_id}/hours")
 def learner_hours(
     learner_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    principal: CurrentPrincipal,
+    session: SessionDep,
 ):
     """Hours per enrollment and in total, in minutes and 学时."""
     learner = load_learner(session, learner_id, principal)
@@ -195,23 +199,21 @@ def hours_summary(session: Session, learner: Learner) -> dict:
 
 # --- the caller's own record (learner token, or platform with X-Learner-Id) -------------------
 
-Personal = Depends(require_roles(Role.learner, Role.platform))
-
 
 @router.get("/me/learner", response_model=LearnerOut, tags=["me"])
 def my_learner(
-    principal: Principal = Personal,
+    principal: PersonalPrincipal,
+    session: SessionDep,
     x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
-    session: Session = Depends(get_session),
 ):
     return _out(acting_learner(session, principal, x_learner_id), 200)
 
 
 @router.get("/me/record", tags=["me"])
 def my_record(
-    principal: Principal = Personal,
+    principal: PersonalPrincipal,
+    session: SessionDep,
     x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
-    session: Session = Depends(get_session),
 ):
     learner = acting_learner(session, principal, x_learner_id)
     return JSONResponse(jsonable_encoder(build_record(session, learner)), headers=NO_STORE)
@@ -219,8 +221,8 @@ def my_record(
 
 @router.get("/me/hours", tags=["me"])
 def my_hours(
-    principal: Principal = Personal,
+    principal: PersonalPrincipal,
+    session: SessionDep,
     x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
-    session: Session = Depends(get_session),
 ):
     return hours_summary(session, acting_learner(session, principal, x_learner_id))

@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, select
 
-from service.accounts.access import Principal, ensure_org_access
-from service.api.deps import StaffOrAdmin, current_principal
+from service.accounts.access import ensure_org_access
+from service.api.deps import (
+    CurrentPrincipal,
+    SessionDep,
+    StaffPrincipal,
+)
 from service.api.idempotency import run_idempotent
-from service.api.pagination import Page, PageParams, page_params, paginate
-from service.core.db import get_session
+from service.api.pagination import Page, PageParamsDep, paginate
 from service.core.errors import Invalid
 from service.core.timeutil import CITY_TZ
 from service.training import geo
@@ -36,8 +39,8 @@ def load_offering(session: Session, offering_id: uuid.UUID) -> Offering:
 @router.post("", status_code=201, response_model=OfferingOut)
 def create_offering(
     body: OfferingIn,
-    principal: Principal = StaffOrAdmin,
-    session: Session = Depends(get_session),
+    principal: StaffPrincipal,
+    session: SessionDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     org_id = body.organization_id or principal.org_id
@@ -63,8 +66,9 @@ def create_offering(
 
 @router.get("", response_model=Page[OfferingOut])
 def search_offerings(
-    principal: Principal = Depends(current_principal),
-    params: PageParams = Depends(page_params),
+    principal: CurrentPrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
     organization_id: uuid.UUID | None = None,
     occupation_code: str | None = Query(None, max_length=12),
     level: int | None = Query(None, ge=1, le=5),
@@ -84,7 +88,6 @@ def search_offerings(
         le=geo.MAX_RADIUS_M,
         description="Near me: radius in metres (default 3 km, a 15-minute trip)",
     ),
-    session: Session = Depends(get_session),
 ):
     """Search with filters; with ``lat``/``lon`` only offerings within ``radius_m``, nearest
     first. Ended offerings are left out unless ``include_ended``."""
@@ -119,8 +122,8 @@ def search_offerings(
 @router.get("/{offering_id}", response_model=OfferingOut)
 def get_offering(
     offering_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    principal: CurrentPrincipal,
+    session: SessionDep,
 ):
     return load_offering(session, offering_id)
 
@@ -129,8 +132,8 @@ def get_offering(
 def update_offering(
     offering_id: uuid.UUID,
     body: OfferingPatch,
-    principal: Principal = StaffOrAdmin,
-    session: Session = Depends(get_session),
+    principal: StaffPrincipal,
+    session: SessionDep,
 ):
     offering = load_offering(session, offering_id)
     ensure_can_manage(principal, offering)
@@ -138,16 +141,18 @@ def update_offering(
     for key in ("training_type", "funding", "mode"):
         if changes.get(key) is not None:
             changes[key] = str(changes[key])
-    return service.update(session, principal, offering, changes)
+    offering = service.update(session, principal, offering, changes)
+    session.commit()
+    return offering
 
 
 @router.get("/{offering_id}/enrollments", response_model=Page[EnrollmentOut])
 def offering_enrollments(
     offering_id: uuid.UUID,
-    principal: Principal = StaffOrAdmin,
-    params: PageParams = Depends(page_params),
+    principal: StaffPrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
     state: str | None = Query(None, max_length=20),
-    session: Session = Depends(get_session),
 ):
     """The roster of an offering, for its organization's staff."""
     offering = load_offering(session, offering_id)

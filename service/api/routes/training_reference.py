@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlmodel import Session, select
 
-from service.api.pagination import Page, PageParams, page_params, paginate
+from service.api.deps import SessionDep
+from service.api.pagination import Page, PageParamsDep, paginate
 from service.api.problems import not_found
-from service.core.db import get_session
 from service.training.reference_checks import load_policy
 from service.training.reference_models import (
     RefCluster,
@@ -36,19 +36,19 @@ def _levels(session: Session, codes: list[str]) -> dict[str, list[int]]:
 
 
 @router.get("/districts")
-def districts(session: Session = Depends(get_session)):
+def districts(session: SessionDep):
     return session.exec(select(RefDistrict).order_by(RefDistrict.code)).all()
 
 
 @router.get("/cluster-versions")
-def cluster_versions(session: Session = Depends(get_session)):
+def cluster_versions(session: SessionDep):
     return session.exec(select(RefClusterVersion).order_by(RefClusterVersion.version)).all()
 
 
 @router.get("/clusters")
 def clusters(
+    session: SessionDep,
     version: str | None = Query(None, max_length=10, description="Default: the current edition"),
-    session: Session = Depends(get_session),
 ):
     if version is None:
         current = session.exec(
@@ -64,15 +64,15 @@ def clusters(
 
 
 @router.get("/levels")
-def levels(session: Session = Depends(get_session)):
+def levels(session: SessionDep):
     return session.exec(select(RefSkillLevel).order_by(RefSkillLevel.level.desc())).all()
 
 
 @router.get("/occupations", response_model=Page[dict])
 def occupations(
+    params: PageParamsDep,
+    session: SessionDep,
     q: str | None = Query(None, max_length=50, description="Name or code contains"),
-    params: PageParams = Depends(page_params),
-    session: Session = Depends(get_session),
 ):
     stmt = select(RefOccupation).order_by(RefOccupation.code)
     if q:
@@ -84,7 +84,7 @@ def occupations(
 
 
 @router.get("/occupations/{code}")
-def occupation(code: str, session: Session = Depends(get_session)):
+def occupation(code: str, session: SessionDep):
     row = session.get(RefOccupation, code)
     if row is None:
         raise not_found("Occupation")
@@ -92,7 +92,7 @@ def occupation(code: str, session: Session = Depends(get_session)):
 
 
 def _vocabulary(model):
-    def read(session: Session = Depends(get_session)):
+    def read(session: SessionDep):
         return session.exec(select(model)).all()
 
     return read
@@ -108,6 +108,6 @@ for _path, _model in (
 
 
 @router.get("/policy")
-def policy(session: Session = Depends(get_session)):
+def policy(session: SessionDep):
     """The rule parameters in force (subsidy rules, daily hours cap)."""
     return load_policy(session)

@@ -19,21 +19,24 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlmodel import Session
 
 from content.models import PackageVersion
 from service.accounts.access import Principal
 from service.accounts.models import Role, User
 from service.accounts.tokens import TokenError
-from service.api.deps import current_principal, oauth2_scheme, unauthorized
+from service.api.deps import (
+    BearerToken,
+    SessionDep,
+    SettingsDep,
+    current_principal,
+    unauthorized,
+)
 from service.api.problems import Problem, as_problem, forbidden
-from service.core.db import get_session
 from service.core.errors import BadRequest, DomainError, Forbidden, NotFound, TooLarge
-from service.core.settings import Settings, get_settings
 from service.core.timeutil import utcnow
 from service.packages.enrollment_launch import (
     LAUNCH_DATA,
@@ -78,9 +81,9 @@ async def statement_body(request: Request) -> Any:
 
 def xapi_principal(
     request: Request,
-    token: str | None = Depends(oauth2_scheme),
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+    token: BearerToken,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Principal:
     """A bearer access token of the platform or a learner, or a package's Basic launch token
     (restricted to its registration). Only the ``/xAPI`` routes use this dependency."""
@@ -106,7 +109,9 @@ def xapi_principal(
     return principal
 
 
-Reporters = Depends(xapi_principal)
+XapiVersion = Annotated[str, Depends(xapi_version)]
+StatementBody = Annotated[Any, Depends(statement_body)]
+Reporter = Annotated[Principal, Depends(xapi_principal)]
 
 
 def _guarded(fn):
@@ -118,10 +123,10 @@ def _guarded(fn):
 
 @router.post("/statements")
 def post_statements(
-    _version: str = Depends(xapi_version),
-    payload: Any = Depends(statement_body),
-    principal: Principal = Reporters,
-    session: Session = Depends(get_session),
+    _version: XapiVersion,
+    payload: StatementBody,
+    principal: Reporter,
+    session: SessionDep,
 ):
     statements = payload if isinstance(payload, list) else [payload]
 
@@ -136,11 +141,11 @@ def post_statements(
 
 @router.put("/statements", status_code=204)
 def put_statement(
-    statement_id: uuid.UUID = Query(alias="statementId"),
-    _version: str = Depends(xapi_version),
-    payload: Any = Depends(statement_body),
-    principal: Principal = Reporters,
-    session: Session = Depends(get_session),
+    _version: XapiVersion,
+    payload: StatementBody,
+    principal: Reporter,
+    session: SessionDep,
+    statement_id: Annotated[uuid.UUID, Query(alias="statementId")],
 ):
     if not isinstance(payload, dict):
         raise _with_version(BadRequest("xapi-bad-request", "PUT takes one statement."))
@@ -155,10 +160,10 @@ def put_statement(
 
 @router.get("/statements")
 def get_statement_by_id(
-    statement_id: uuid.UUID = Query(alias="statementId"),
-    _version: str = Depends(xapi_version),
-    principal: Principal = Reporters,
-    session: Session = Depends(get_session),
+    _version: XapiVersion,
+    principal: Reporter,
+    session: SessionDep,
+    statement_id: Annotated[uuid.UUID, Query(alias="statementId")],
 ):
     statement = _guarded(lambda: get_statement(session, principal, statement_id))
     return JSONResponse(statement, headers={VERSION_HEADER: SERVED_VERSION})
@@ -167,13 +172,13 @@ def get_statement_by_id(
 @router.get("/activities/state")
 def get_state(
     request: Request,
+    _version: XapiVersion,
+    principal: Reporter,
+    session: SessionDep,
     state_id: str = Query(alias="stateId", max_length=200),
     activity_id: str = Query(alias="activityId", max_length=500),
     agent: str = Query(max_length=2000),
-    registration: uuid.UUID | None = Query(default=None),
-    _version: str = Depends(xapi_version),
-    principal: Principal = Reporters,
-    session: Session = Depends(get_session),
+    registration: Annotated[uuid.UUID | None, Query()] = None,
 ):
     """Only ``LMS.LaunchData`` of the caller's launch session (launch tokens); no general State
     API: any other document is a 404."""
@@ -191,10 +196,10 @@ def get_state(
 
 @router.get("/agents/profile")
 def get_agent_profile(
+    _version: XapiVersion,
+    _principal: Reporter,
     profile_id: str = Query(alias="profileId", max_length=200),
     agent: str = Query(max_length=2000),
-    _version: str = Depends(xapi_version),
-    _principal: Principal = Reporters,
 ):
     """The Agent Profile API is not implemented: cmi5's ``cmi5LearnerPreferences`` is absent."""
     raise _with_version(NotFound("not-found", "No such agent profile document."))

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, select
 
 from service.accounts.access import Principal, ensure_org_access, org_filter
-from service.accounts.audit import record_audit
+from service.accounts.audit import apply_changes, record_audit
 from service.accounts.models import ORG_ROLES, ApiKey, Role, User
 from service.accounts.passwords import hash_password
 from service.accounts.sessions import create_api_key
 from service.accounts.users import UserRuleError, create_user
-from service.api.deps import AdminOnly, require_roles
+from service.api.deps import AdminPrincipal, ManagerPrincipal, SessionDep
 from service.api.idempotency import run_idempotent
-from service.api.pagination import Page, PageParams, page_params, paginate
+from service.api.pagination import Page, PageParamsDep, paginate
 from service.api.problems import Problem, as_problem, forbidden, not_found
 from service.api.schemas.accounts import (
     ApiKeyCreated,
@@ -25,11 +26,9 @@ from service.api.schemas.accounts import (
     UserOut,
     UserPatch,
 )
-from service.core.db import get_session
 from service.core.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
-Managers = Depends(require_roles(Role.admin, Role.org_admin))
 
 
 def _check_manageable(principal: Principal, role: str, org_id: uuid.UUID | None) -> None:
@@ -43,8 +42,8 @@ def _check_manageable(principal: Principal, role: str, org_id: uuid.UUID | None)
 @router.post("", status_code=201, response_model=UserOut)
 def create(
     body: UserIn,
-    principal: Principal = Managers,
-    session: Session = Depends(get_session),
+    principal: ManagerPrincipal,
+    session: SessionDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     _check_manageable(principal, body.role, body.organization_id)
@@ -83,11 +82,11 @@ def create(
 
 @router.get("", response_model=Page[UserOut])
 def list_users(
-    principal: Principal = Managers,
-    params: PageParams = Depends(page_params),
-    role: Role | None = Query(None),
-    organization_id: uuid.UUID | None = Query(None),
-    session: Session = Depends(get_session),
+    principal: ManagerPrincipal,
+    params: PageParamsDep,
+    session: SessionDep,
+    role: Annotated[Role | None, Query()] = None,
+    organization_id: Annotated[uuid.UUID | None, Query()] = None,
 ):
     stmt = select(User).order_by(User.created_at, User.id)
     scope = org_filter(principal)
@@ -101,6 +100,20 @@ def list_users(
     return Page(items=items, total=total, limit=params.limit, offset=params.offset)
 
 
+def _set_password(user: User, password: str | None) -> None:
+    if password:
+        user.password_hash = hash_password(password)
+
+
+def _unlock(user: User, unlock: bool | None) -> None:
+    if unlock:
+        user.failed_logins = 0
+
+
+# PATCH fields that are not stored as they come.
+_USER_SETTERS = {"password": _set_password, "unlock": _unlock}
+
+
 def _get_user(session: Session, user_id: uuid.UUID, principal: Principal) -> User:
     user = session.get(User, user_id)
     if user is None:
@@ -110,9 +123,7 @@ def _get_user(session: Session, user_id: uuid.UUID, principal: Principal) -> Use
 
 
 @router.get("/{user_id}", response_model=UserOut)
-def get_user(
-    user_id: uuid.UUID, principal: Principal = Managers, session: Session = Depends(get_session)
-):
+def get_user(user_id: uuid.UUID, principal: ManagerPrincipal, session: SessionDep):
     return _get_user(session, user_id, principal)
 
 
@@ -120,27 +131,19 @@ def get_user(
 def update_user(
     user_id: uuid.UUID,
     body: UserPatch,
-    principal: Principal = Managers,
-    session: Session = Depends(get_session),
+    principal: ManagerPrincipal,
+    session: SessionDep,
 ):
     user = _get_user(session, user_id, principal)
-    changes = body.model_dump(exclude_unset=True)
-    if "display_name" in changes:
-        user.display_name = changes["display_name"]
-    if "is_active" in changes:
-        user.is_active = changes["is_active"]
-    if changes.get("password"):
-        user.password_hash = hash_password(changes["password"])
-    if changes.get("unlock"):
-        user.failed_logins = 0
-    session.add(user)
-    record_audit(
+    apply_changes(
         session,
+        user,
+        body.model_dump(exclude_unset=True),
         actor=principal,
         action="user.update",
         subject_type="user",
         subject_id=str(user.id),
-        detail=",".join(sorted(changes)),
+        setters=_USER_SETTERS,
     )
     session.commit()
     return user
@@ -150,8 +153,8 @@ def update_user(
 def create_key(
     user_id: uuid.UUID,
     body: ApiKeyIn,
-    principal: Principal = AdminOnly,
-    session: Session = Depends(get_session),
+    principal: AdminPrincipal,
+    session: SessionDep,
 ):
     user = session.get(User, user_id)
     if user is None:
@@ -171,9 +174,7 @@ def create_key(
 
 
 @router.get("/{user_id}/api-keys", response_model=list[ApiKeyOut])
-def list_keys(
-    user_id: uuid.UUID, principal: Principal = AdminOnly, session: Session = Depends(get_session)
-):
+def list_keys(user_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep):
     # A service account has a handful of keys; the list is capped all the same.
     return session.exec(
         select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at).limit(200)
@@ -184,8 +185,8 @@ def list_keys(
 def revoke_key(
     user_id: uuid.UUID,
     key_id: uuid.UUID,
-    principal: Principal = AdminOnly,
-    session: Session = Depends(get_session),
+    principal: AdminPrincipal,
+    session: SessionDep,
 ):
     key = session.get(ApiKey, key_id)
     if key is None or key.user_id != user_id:
