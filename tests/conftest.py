@@ -1,30 +1,43 @@
-"""Shared fixtures: settings per test, databases on SQLite and PostgreSQL, an API client, users.
+"""Session set-up and the marker rules; the shared fixtures are plugins in ``tests/fixtures``.
 
 Every test that takes ``db_url`` (directly or through ``settings``, ``session``, ``client``) runs
 once on SQLite and, when ``SKILLS_TEST_DATABASE_URL`` is set, once more on PostgreSQL. When that
 variable (or ``SKILLS_TEST_REDIS_URL``) is set but the server is unreachable, the run stops with
 an error instead of skipping.
+
+Markers (declared in pyproject.toml), applied here in one place:
+
+``postgres``  meaningful only on PostgreSQL (e.g. races that SQLite's single writer serialises):
+              every other parametrization (SQLite) is skipped, with the marker's ``reason``.
+``redis``     needs a Redis server: skipped unless SKILLS_TEST_REDIS_URL is set.
+``browser``   drives headless Chromium (the ``browser`` fixture skips without it, outside CI);
+              a test using ``browser``, ``page_at`` or ``live_server`` must carry the marker.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
 
 import pytest
-from sqlmodel import Session
 
-from tests.support.databases import (
-    PG_ENV,
-    REDIS_ENV,
-    PostgresDatabase,
-    SqliteTemplate,
-    postgres_configured,
-)
+from tests.support.databases import PG_ENV, REDIS_ENV, postgres_configured
 
 os.environ.setdefault("SKILLS_ENV", "test")
-TEST_PASSWORD = "correct-horse-battery"  # noqa: S105
+
+pytest_plugins = [
+    "tests.fixtures.backends",
+    "tests.fixtures.accounts",
+    "tests.fixtures.credentials",
+    "tests.fixtures.builder",
+    "tests.fixtures.issuing",
+    "tests.fixtures.storage",
+    "tests.fixtures.foreign_issuer",
+]
+
+POSTGRES_ONLY = (
+    "meaningful on PostgreSQL only (SQLite serialises writers); set SKILLS_TEST_DATABASE_URL"
+)
+BROWSER_FIXTURES = {"browser", "page_at", "live_server"}
 
 
 def pytest_sessionstart(session):
@@ -52,128 +65,19 @@ def pytest_sessionstart(session):
             pytest.exit(f"{REDIS_ENV} is set but Redis is unreachable: {exc}", returncode=3)
 
 
-BACKENDS = ["sqlite", "postgres"] if postgres_configured() else ["sqlite"]
-
-
-@pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory) -> SqliteTemplate:
-    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
-
-
-@pytest.fixture(scope="session")
-def _postgres_db() -> Iterator[PostgresDatabase]:
-    db = PostgresDatabase(os.environ[PG_ENV])
-    yield db
-    db.close()
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path) -> Iterator[str]:
-    backend = (
-        request.getfixturevalue("_sqlite_template")
-        if request.param == "sqlite"
-        else request.getfixturevalue("_postgres_db")
-    )
-    url = backend.fresh(tmp_path)
-    yield url
-    backend.cleanup(url)
-
-
-@pytest.fixture
-def settings(db_url, tmp_path, monkeypatch):
-    """Settings for this test, also installed as the process-wide settings."""
-    from service.core import db as db_module
-    from service.core import settings as settings_module
-    from service.core import storage as storage_module
-
-    monkeypatch.setenv("SKILLS_ENV", "test")
-    monkeypatch.setenv("SKILLS_DATABASE_URL", db_url)
-    monkeypatch.setenv("SKILLS_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("SKILLS_MASTER_KEY", "test-master-key-" + uuid.uuid4().hex)
-    monkeypatch.setenv("SKILLS_PUBLIC_BASE_URL", "https://skills.test")
-    monkeypatch.setenv("SKILLS_OUTBOX_RELAY_IN_API", "false")
-    for cached in (settings_module.get_settings, db_module.get_engine, storage_module.get_storage):
-        cached.cache_clear()
-    current = settings_module.get_settings()
-    current.var_dir.mkdir(parents=True, exist_ok=True)
-    yield current
-    db_module.get_engine().dispose()
-    for cached in (settings_module.get_settings, db_module.get_engine, storage_module.get_storage):
-        cached.cache_clear()
-
-
-@pytest.fixture
-def engine(settings):
-    from service.core.db import get_engine
-
-    return get_engine()
-
-
-@pytest.fixture
-def session(engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
-
-
-@pytest.fixture
-def app(settings):
-    from service.app import create_app
-
-    return create_app(settings, start_relay=False)
-
-
-@pytest.fixture
-def client(app):
-    from fastapi.testclient import TestClient
-
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
-
-
-@pytest.fixture
-def make_org(session):
-    from service.accounts.models import Organization
-
-    def make(name: str = "宁波职业技术学院", district: str = "330206", kind="vocational_school"):
-        org = Organization(name=name, kind=kind, district_code=district)
-        session.add(org)
-        session.commit()
-        return org
-
-    return make
-
-
-@pytest.fixture
-def make_user(session):
-    from service.accounts.users import create_user
-
-    def make(role: str, org=None, email: str | None = None, password: str = TEST_PASSWORD):
-        user = create_user(
-            session,
-            email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org",
-            role=role,
-            password=None if role == "platform" else password,
-            organization_id=getattr(org, "id", org),
-        )
-        session.commit()
-        return user
-
-    return make
-
-
-@pytest.fixture
-def login(client):
-    def do(user, password: str = TEST_PASSWORD) -> dict[str, str]:
-        r = client.post("/api/v1/auth/token", data={"username": user.email, "password": password})
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-    return do
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get(REDIS_ENV)
-    if not url:
-        pytest.skip(f"{REDIS_ENV} is not set")
-    return url
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        postgres = item.get_closest_marker("postgres")
+        if postgres is not None:
+            callspec = getattr(item, "callspec", None)
+            backend = callspec.params.get("db_url") if callspec else None
+            if backend != "postgres":
+                reason = postgres.kwargs.get("reason", POSTGRES_ONLY)
+                item.add_marker(pytest.mark.skip(reason=reason))
+        if item.get_closest_marker("redis") is not None and not os.environ.get(REDIS_ENV):
+            item.add_marker(pytest.mark.skip(reason=f"{REDIS_ENV} is not set"))
+        uses_browser = BROWSER_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses_browser and item.get_closest_marker("browser") is None:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {sorted(uses_browser)} but is not marked @pytest.mark.browser"
+            )

@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from service.packages.cli import packages_app
-from tests.content.zipkit import good_packages, hostile_corpus
+from tests.support.zipkit import good_packages, hostile_corpus
 
 runner = CliRunner()
 

@@ -12,8 +12,8 @@ import pytest
 
 from content.ingest import ingest_archive
 from content.storage import LocalStorage, StorageError
-from tests.content.conftest import SIGNING_KEY
-from tests.content.zipkit import (
+from tests.fixtures.storage import SIGNING_KEY
+from tests.support.zipkit import (
     HTML,
     RawEntry,
     good_packages,

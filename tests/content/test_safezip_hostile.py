@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from content.ingest import inspect_archive
 from content.limits import ArchiveLimits
 from content.safezip import path_problem, scan_archive, verify_contents
-from tests.content.zipkit import HTML, hostile_corpus, make_zip, scorm12_manifest
+from tests.support.zipkit import HTML, hostile_corpus, make_zip, scorm12_manifest
 
 CORPUS = hostile_corpus()
 #: a deflate bomb is also (correctly) over the whole-archive ratio
@@ -121,7 +121,7 @@ def test_accepted_names_never_escape(name):
 
 
 def test_unflagged_gbk_and_utf8_names_are_decoded():
-    from tests.content.zipkit import RawEntry, raw_zip
+    from tests.support.zipkit import RawEntry, raw_zip
 
     manifest = scorm12_manifest("课程/首页.html")
     for encoding in ("utf-8", "gbk"):

@@ -20,7 +20,7 @@ from content.storage import (
     StorageError,
     make_storage,
 )
-from tests.content.conftest import SIGNING_KEY, make_s3
+from tests.fixtures.storage import SIGNING_KEY, make_s3
 
 
 class FailingStream:

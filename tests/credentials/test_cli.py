@@ -5,8 +5,7 @@ from typer.testing import CliRunner
 
 from credentials import baking, images
 from service.issuing.cli import credentials_app, keys_app
-
-from .test_foreign_issuers import _public_jwk, _vc11_token, foreign  # noqa: F401
+from tests.fixtures.foreign_issuer import public_jwk, vc11_token
 
 
 @pytest.fixture
@@ -30,14 +29,14 @@ def test_keys_create_and_rotate(cli_env):
     assert second["alg"] == "RS256" and second["kid"] != first["kid"]
 
 
-def test_verify_exit_codes(cli_env, foreign):  # noqa: F811
+def test_verify_exit_codes(cli_env, foreign):
     from cryptography.hazmat.primitives.asymmetric import ec
 
     private = ec.generate_private_key(ec.SECP256R1())
     issuer_id = f"{foreign.base}/issuers/1"
     kid = f"{foreign.base}/keys/1"
-    foreign.serve("/keys/1", _public_jwk(private, kid, iss=issuer_id))
-    token = _vc11_token(private, kid, issuer_id)
+    foreign.serve("/keys/1", public_jwk(private, kid, iss=issuer_id))
+    token = vc11_token(private, kid, issuer_id)
     png = cli_env / "badge.png"
     png.write_bytes(baking.bake_png(images.default_png(), token))
     runner = CliRunner()

@@ -6,8 +6,7 @@ import jwt
 from credentials import documents, keys
 from credentials.jwt_vc import decode_unverified, split_token
 from credentials.timefmt import parse_xsd
-
-from .conftest import BASE
+from tests.fixtures.credentials import BASE
 
 ID_NUMBER = "33020319900101123X"
 

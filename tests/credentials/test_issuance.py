@@ -7,8 +7,7 @@ from sqlmodel import Session, select
 from credentials import keys
 from credentials.issuance import CredentialStateError, issue_credential, revoke, suspend, unsuspend
 from credentials.models import Credential, CredentialStatusEvent, StatusAllocation
-
-from .conftest import BASE
+from tests.fixtures.credentials import BASE
 
 
 def test_issue_is_idempotent(world):

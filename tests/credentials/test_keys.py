@@ -6,8 +6,7 @@ from cryptography.exceptions import InvalidTag
 
 from credentials import keys
 from credentials.models import SigningKey
-
-from .conftest import BASE
+from tests.fixtures.credentials import BASE
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
@@ -23,7 +22,9 @@ def test_created_key_publishes_only_public_members(session, master_key, alg):
     assert jwk["iss"] == f"{BASE}/issuers/x"
     assert jwk["kty"] == ("EC" if alg == "ES256" else "RSA")
     assert not PRIVATE_MEMBERS & set(jwk)
-    for published in keys.jwks(session)["keys"]:
+    jwks = keys.jwks(session)["keys"]
+    assert [k["kid"] for k in jwks] == [row.kid]
+    for published in jwks:
         assert not PRIVATE_MEMBERS & set(published)
     # The sealed blob does not contain the DER key in clear.
     der_pub = base64.urlsafe_b64decode(jwk.get("x", jwk.get("n")) + "==")

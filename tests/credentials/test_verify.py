@@ -9,9 +9,10 @@ from cryptography.hazmat.primitives import serialization
 from credentials import baking, images, keys
 from credentials.issuance import revoke, suspend, unsuspend
 from credentials.jwt_vc import split_token
+from credentials.resolvers import HttpKeyResolver, chain_resolvers
 from credentials.timefmt import to_xsd, utcnow
-
-from .conftest import BASE, make_issuer
+from credentials.verify import summarise
+from tests.fixtures.credentials import BASE, make_issuer
 
 
 def _resign(world, payload, *, key_row=None, header=None, alg=None):
@@ -42,6 +43,48 @@ def test_alg_none_is_rejected(world):
     token = _b64({"alg": "none", "kid": world.key.kid, "typ": "JWT"}) + "." + _b64(payload) + "."
     report = world.verify(token)
     assert (report.result, report.reason) == ("invalid", "alg_not_allowed")
+
+
+def _hours_rd(achievement):
+    return achievement["resultDescription"][0]
+
+
+@pytest.mark.parametrize(
+    "malform",
+    [
+        pytest.param(lambda s, a: a.update(alignment=5), id="alignment-not-a-list"),
+        pytest.param(lambda s, a: a.update(resultDescription=5), id="resultDescription-number"),
+        pytest.param(lambda s, a: s.update(result=5), id="result-number"),
+        pytest.param(
+            lambda s, a: _hours_rd(a).update(id=[_hours_rd(a)["id"]]),
+            id="resultDescription-id-list",
+        ),
+        pytest.param(
+            lambda s, a: s["result"][0].update(resultDescription=[_hours_rd(a)["id"]]),
+            id="result-resultDescription-list",
+        ),
+    ],
+)
+def test_summary_of_malformed_credential_is_reported_not_raised(world, malform):
+    """The summary describes untrusted input, also on reports that fail: any JSON shape is
+    summarised (malformed members ignored) and the report stays "invalid"."""
+    _h, payload = split_token(world.issue().jwt)
+    subject = payload["credentialSubject"]
+    malform(subject, subject["achievement"])
+    token = _b64({"alg": "none", "kid": world.key.kid, "typ": "JWT"}) + "." + _b64(payload) + "."
+    report = world.verify(token)
+    assert (report.result, report.reason) == ("invalid", "alg_not_allowed")
+    assert report.check("signature").outcome == "failed"
+    assert report.credential["achievement_name"] == world.achievement["name"]
+
+
+def test_summary_of_a_level_code_beyond_integers(world):
+    # Tokens cannot carry Infinity (see test_payload_that_is_not_json_is_a_malformed_token);
+    # summarise() still refuses it quietly for credentials read from elsewhere.
+    achievement = dict(world.achievement)
+    achievement["alignment"] = [{"targetType": "ext:SkillLevel", "targetCode": float("inf")}]
+    summary = summarise({"credentialSubject": {"achievement": achievement}})
+    assert summary["level"] is None and summary["achievement_name"] == achievement["name"]
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256"])
@@ -260,6 +303,62 @@ def test_stale_status_list_is_inconclusive(world):
     assert (report.result, report.reason) == ("inconclusive", "status_list_expired")
 
 
+def _with_status_size(world, size):
+    _h, payload = split_token(world.issue().jwt)
+    entries = payload["credentialStatus"]
+    for entry in entries if isinstance(entries, list) else [entries]:
+        entry["statusSize"] = size
+    return _resign(world, payload)
+
+
+@pytest.mark.parametrize(
+    "size",
+    ["one", "1", 0, -1, 1.5, True, None, [1], {"bits": 1}],
+    ids=["word", "digit-string", "zero", "negative", "fraction", "true", "null", "list", "object"],
+)
+def test_malformed_status_size_is_a_malformed_status_entry(world, size):
+    # Bitstring Status List v1.0 §2.1: if present, statusSize MUST be an integer greater than 0.
+    report = world.verify(_with_status_size(world, size))
+    assert (report.result, report.reason) == ("inconclusive", "status_entry_malformed")
+    status = report.check("status")
+    assert (status.outcome, status.reason) == ("inconclusive", "status_entry_malformed")
+    assert report.check("signature").outcome == "passed"
+
+
+def test_status_size_one_is_checked_and_larger_sizes_unsupported(world):
+    assert world.verify(_with_status_size(world, 1)).result == "valid"
+    report = world.verify(_with_status_size(world, 2))
+    assert (report.result, report.reason) == ("inconclusive", "unsupported_status_size")
+
+
+@pytest.mark.parametrize(
+    "header,claims",
+    [
+        pytest.param({"kid": 123}, {}, id="kid-number"),
+        pytest.param({"kid": ["urn:x"]}, {}, id="kid-list"),
+        pytest.param({"kid": "urn:x:unknown"}, {"iss": 123}, id="iss-number"),
+        pytest.param({"kid": "urn:x:unknown"}, {"iss": {"id": BASE}}, id="iss-object"),
+    ],
+)
+def test_status_list_with_non_string_kid_or_iss_is_inconclusive(world, header, claims):
+    """A status list whose kid / iss is not a string is unusable key material for every
+    resolver (our own and other issuers'), reported like any status list it cannot verify."""
+    row = world.issue()
+    real = world.fetcher()
+
+    def odd(url):
+        hdr, payload = split_token(real(url))
+        hdr.update(header)
+        payload.update(claims)
+        # The signature is irrelevant: the list is refused before any signature is checked.
+        return _b64(hdr) + "." + _b64(payload) + "." + _b64("sig")
+
+    resolver = chain_resolvers(world.resolver(), HttpKeyResolver())
+    report = world.verify(row.jwt, key_resolver=resolver, status_fetcher=odd)
+    assert (report.result, report.reason) == ("inconclusive", "status_list_signature")
+    assert report.check("status").outcome == "inconclusive"
+
+
 def test_baked_png_and_svg_verify(world):
     row = world.issue()
     png = baking.bake_png(images.default_png(), row.jwt)
@@ -270,6 +369,27 @@ def test_baked_png_and_svg_verify(world):
     assert world.verify(svg.encode()).source == "svg"
     report = world.verify(images.default_png())
     assert (report.result, report.reason) == ("invalid", "no_credential")
+
+
+def _segment(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param('{"name": NaN}', id="NaN"),
+        pytest.param('{"credentialSubject": {"result": [{"value": Infinity}]}}', id="Infinity"),
+        pytest.param("[" * 100_000 + "]" * 100_000, id="deeply-nested"),
+    ],
+)
+def test_payload_that_is_not_json_is_a_malformed_token(world, payload):
+    """RFC 8259 §6 has no NaN/Infinity (Python's json reads them, and a report holding them
+    cannot be sent as JSON); nesting too deep to parse is no readable token either."""
+    token = _b64({"alg": "ES256", "kid": world.key.kid}) + "." + _segment(payload) + ".c2ln"
+    report = world.verify(token)
+    assert (report.result, report.reason) == ("invalid", "malformed_token")
+    json.dumps(report.to_dict(), allow_nan=False)  # what the public API sends
 
 
 def test_garbage_input(world):

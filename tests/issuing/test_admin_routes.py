@@ -11,8 +11,7 @@ from credentials import baking
 from credentials.documents import holder_matches
 from credentials.jwt_vc import decode_unverified
 from credentials.models import Credential
-
-from .conftest import id_number
+from tests.fixtures.builder import id_number
 
 
 def _count(session) -> int:

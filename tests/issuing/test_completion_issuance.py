@@ -15,7 +15,7 @@ from credentials.models import Credential
 from service.jobs.models import OutboxJob
 from service.jobs.runner import run_job_by_id
 from service.training.models import Learner
-from tests.training.conftest import make_id_number, session_entry
+from tests.fixtures.builder import make_id_number, session_entry
 
 
 def _complete(world, headers_learner, learner):

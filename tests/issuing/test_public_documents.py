@@ -3,8 +3,7 @@
 from urllib.parse import urlsplit
 
 from credentials.jwt_vc import decode_unverified
-
-from .conftest import LEVEL, OCCUPATION
+from tests.fixtures.issuing import LEVEL, OCCUPATION
 
 
 def _path(url: str) -> str:

@@ -4,8 +4,7 @@
 import pytest
 
 from credentials import baking, images
-
-from ..credentials.test_foreign_issuers import _public_jwk, _vc11_token, foreign  # noqa: F401
+from tests.fixtures.foreign_issuer import public_jwk, vc11_token
 
 
 @pytest.fixture
@@ -108,14 +107,14 @@ def test_bad_input_is_a_4xx_problem(client, issued, settings):
     _problem(post("/api/v1/verify", content=huge, headers={"Content-Type": "image/png"}), 413)
 
 
-def test_foreign_issuer_needs_a_public_or_trusted_host(client, settings, foreign):  # noqa: F811
+def test_foreign_issuer_needs_a_public_or_trusted_host(client, settings, foreign):
     from cryptography.hazmat.primitives.asymmetric import ec
 
     private = ec.generate_private_key(ec.SECP256R1())
     issuer_id = f"{foreign.base}/issuers/1"
     kid = f"{foreign.base}/keys/1"
-    foreign.serve("/keys/1", _public_jwk(private, kid, iss=issuer_id))
-    token = _vc11_token(private, kid, issuer_id)
+    foreign.serve("/keys/1", public_jwk(private, kid, iss=issuer_id))
+    token = vc11_token(private, kid, issuer_id)
     blocked = client.post("/api/v1/verify", json={"token": token}).json()
     assert blocked["result"] == "inconclusive" and blocked["reason"] == "key_unreachable"
     settings.trusted_http_hosts = ["127.0.0.1"]

@@ -11,7 +11,6 @@ from sqlmodel import Session, select
 
 from service.jobs.models import JobStatus, OutboxJob
 from service.jobs.runner import RetryLater, run_job_by_id
-from tests.content.conftest import moto_endpoint  # noqa: F401 - shared session fixture
 
 
 @pytest.fixture(params=["local", "s3"])

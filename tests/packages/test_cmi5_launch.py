@@ -13,9 +13,8 @@ from sqlmodel import select
 
 from service.packages.launch_models import LaunchSession
 from service.training.models import Learner
-from tests.content import zipkit
-from tests.training.conftest import world  # noqa: F401 - shared fixture
-from tests.training.test_learning_records_api import XAPI, cmi5_statement
+from tests.support import zipkit
+from tests.support.xapi import XAPI, cmi5_statement
 
 BASE = "https://skills.test"
 AU1 = "https://example.org/au/1"
@@ -40,7 +39,7 @@ def _published(client, headers, drain, kind: str = "cmi5") -> str:
     return pid
 
 
-def _enrolled(world, package_ids, headers=None):  # noqa: F811
+def _enrolled(world, package_ids, headers=None):
     offering = world.offering(mode="online", required_minutes=90, package_ids=package_ids)
     if headers is None:
         _, headers = world.learner_with_login()
@@ -65,7 +64,7 @@ def test_cmi5_launch_fetch_launch_data_and_statements(
     backend,
     drain,
     session,
-    world,  # noqa: F811
+    world,
 ):
     pid = _published(client, world.trainer, drain)
     enrollment, headers = _enrolled(world, [pid])
@@ -176,7 +175,7 @@ def test_cmi5_launch_fetch_launch_data_and_statements(
     assert client.post("/xAPI/statements", json=statements[0], headers=bad).status_code == 401
 
 
-def test_cmi5_launch_rules(client, drain, session, world):  # noqa: F811
+def test_cmi5_launch_rules(client, drain, session, world):
     pid = _published(client, world.trainer, drain)
     enrollment, headers = _enrolled(world, [pid])
     launch = f"/api/v1/enrollments/{enrollment['id']}/launch"
@@ -222,7 +221,7 @@ def test_cmi5_launch_rules(client, drain, session, world):  # noqa: F811
     assert refused.status_code == 409 and refused.json()["code"] == "enrollment-not-active"
 
 
-def test_tincan_launch_hands_out_basic_auth(client, drain, world):  # noqa: F811
+def test_tincan_launch_hands_out_basic_auth(client, drain, world):
     pid = _published(client, world.trainer, drain, "xapi")
     enrollment, headers = _enrolled(world, [pid])
     r = client.post(f"/api/v1/enrollments/{enrollment['id']}/launch", headers=headers)

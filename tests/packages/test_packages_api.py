@@ -8,7 +8,7 @@ import httpx
 from sqlmodel import select
 
 from content.models import PackageVersion
-from tests.content import zipkit
+from tests.support import zipkit
 
 PKG = {
     "title": "电工中级工数字培训包",

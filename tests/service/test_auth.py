@@ -3,7 +3,9 @@
 import time
 
 import jwt
+from sqlmodel import select
 
+from service.accounts.models import AuditEvent, User
 from service.accounts.tokens import issue_token
 
 
@@ -176,3 +178,49 @@ def test_repeated_failures_lock_the_account(client, make_user, settings):
         "/api/v1/auth/token", data={"username": user.email, "password": "correct-horse-battery"}
     )
     assert ok.status_code == 400
+
+
+def test_admin_unlocks_an_account_locked_by_failed_sign_ins(
+    client, session, settings, monkeypatch, make_org, make_user, login
+):
+    """SKILLS_LOGIN_MAX_FAILURES wrong passwords lock the account; while locked even the right
+    password is refused; a non-admin cannot unlock it; the admin's unlock (PATCH ``unlock``) is
+    audited and the right password signs in again."""
+    monkeypatch.setattr(settings, "login_max_failures", 3)
+    org = make_org()
+    admin = make_user("admin")
+    admin_headers = login(admin)
+    colleague_headers = login(make_user("trainer", org=org))
+    locked = make_user("trainer", org=org)
+
+    def sign_in(password):
+        return client.post(
+            "/api/v1/auth/token", data={"username": locked.email, "password": password}
+        )
+
+    for _ in range(3):
+        wrong = sign_in("wrong-password-123")
+        assert wrong.status_code == 400 and wrong.json()["code"] == "invalid-grant"
+    session.expire_all()
+    assert session.get(User, locked.id).failed_logins == 3
+    refused = sign_in("correct-horse-battery")
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid-grant"
+
+    url = f"/api/v1/users/{locked.id}"
+    assert client.patch(url, json={"unlock": True}, headers=colleague_headers).status_code == 403
+    assert sign_in("correct-horse-battery").status_code == 400  # still locked
+
+    unlocked = client.patch(url, json={"unlock": True}, headers=admin_headers)
+    assert unlocked.status_code == 200, unlocked.text
+    session.expire_all()
+    assert session.get(User, locked.id).failed_logins == 0
+    audit = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.subject_id == str(locked.id), AuditEvent.action == "user.update"
+        )
+    ).all()
+    assert [(e.actor_id, e.detail.split(",")) for e in audit] == [(admin.id, ["unlock"])]
+
+    again = sign_in("correct-horse-battery")
+    assert again.status_code == 200, again.text
+    assert again.json()["access_token"]

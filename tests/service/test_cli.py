@@ -1,6 +1,7 @@
 """The `skills` command line: help everywhere, and bootstrapping the first admin."""
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -17,6 +18,48 @@ def test_help_on_every_command():
         sub = runner.invoke(app, [command, "--help"])
         assert sub.exit_code == 0, command
     assert runner.invoke(app, ["users", "create", "--help"]).exit_code == 0
+
+
+# Written out by hand (not read from the app), so that a command that disappears fails the test.
+TOP_LEVEL_COMMANDS = ["serve", "migrate", "worker", "beat", "relay", "demo-data"]
+GROUPS = {
+    "users": ["create"],
+    "packages": ["inspect"],
+    "credentials": ["verify"],
+    "keys": ["create", "rotate", "compromise", "list"],
+    "tallies": ["reconcile", "target"],
+}
+
+
+def _listed_commands(help_text: str) -> list[str]:
+    """The command names in the "Commands" section of a help page (rich panel or plain)."""
+    lines = help_text.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.search(r"\bCommands\b", line))
+    names = []
+    for line in lines[start + 1 :]:
+        if not line.strip() or line.lstrip().startswith("╰"):
+            break
+        match = re.match(r"^[│|]?\s{1,2}([a-z][a-z0-9-]*)(?:\s|$)", line)
+        if match:
+            names.append(match.group(1))
+    return names
+
+
+def test_help_lists_every_command_group_and_its_commands():
+    top = runner.invoke(app, ["--help"])
+    assert top.exit_code == 0, top.output
+    assert sorted(_listed_commands(top.output)) == sorted(TOP_LEVEL_COMMANDS + list(GROUPS))
+    for command in TOP_LEVEL_COMMANDS:
+        sub = runner.invoke(app, [command, "--help"])
+        assert sub.exit_code == 0, (command, sub.output)
+        assert "Usage:" in sub.output and command in sub.output, command
+    for group, commands in GROUPS.items():
+        sub = runner.invoke(app, [group, "--help"])
+        assert sub.exit_code == 0, (group, sub.output)
+        assert sorted(_listed_commands(sub.output)) == sorted(commands), group
+        for command in commands:
+            leaf = runner.invoke(app, [group, command, "--help"])
+            assert leaf.exit_code == 0, (group, command, leaf.output)
 
 
 def test_users_create_then_sign_in_and_reach_admin_route(settings, client):

@@ -45,13 +45,34 @@ def test_values_the_database_cannot_store_are_422():
     assert database_refusal(DataError("INSERT", {}, too_long))[:2] == (422, "invalid-value")
 
 
-def test_refusal_log_line_has_no_statement_or_values(client, make_user, login, caplog):
+def test_refusal_log_line_has_no_statement_or_values(app, client, make_user, login, caplog):
     caplog.set_level(logging.DEBUG)
     headers = login(make_user("admin"))
     body = {"title": "13812345678", "organization_id": "8b7f3a52-1c1e-4f7e-9d1c-3f0a2b4c5d6e"}
     r = client.post("/api/v1/packages", json=body, headers=headers)
     assert 400 <= r.status_code < 500, r.text
+
+    # The route above is now refused before any write; make the database itself refuse one
+    # (a second account with the same e-mail) so the refusal's log line is there to check.
+    taken = make_user("admin", email="13812345678@example.org")
+
+    @app.post("/refusal-for-test")
+    def refuse():
+        from sqlmodel import Session
+
+        from service.accounts.models import User
+        from service.core.db import get_engine
+
+        with Session(get_engine()) as s:
+            s.add(User(email=taken.email, role="admin"))
+            s.commit()
+
+    refused = client.post("/refusal-for-test")
+    assert refused.status_code == 409 and refused.json()["code"] == "conflict", refused.text
+    assert "13812345678" not in refused.text and "INSERT" not in refused.text
     assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
+    refusals = [r for r in caplog.records if r.getMessage() == "database refused the request"]
+    assert len(refusals) == 1  # the line checked below is there
     for rec in caplog.records:
         line = f"{rec.getMessage()} {rec.__dict__}"
         assert "13812345678" not in line and "INSERT" not in line

@@ -16,11 +16,11 @@ from service.tallies.models import RefTallyTarget
 @pytest.fixture
 def figures(city):
     """Two organizations' completions: org 1 has 3 (two people), org 2 has 1."""
-    a = city.learner(district="330212", groups=("rural",))
-    b = city.learner(district="330203", groups=("migrant_worker", "rural"))
-    o1 = city.offering()
-    o1b = city.offering(level=4)
-    o2 = city.offering(org=city.other_org, training_type="upskilling")
+    a = city.add_learner(district="330212", groups=("rural",))
+    b = city.add_learner(district="330203", groups=("migrant_worker", "rural"))
+    o1 = city.add_offering()
+    o1b = city.add_offering(level=4)
+    o2 = city.add_offering(org=city.other_org, training_type="upskilling")
     city.completion(a, o1, date(2024, 5, 1))
     city.completion(a, o1b, date(2025, 5, 1))
     city.completion(b, o1, date(2025, 6, 1))

@@ -13,11 +13,11 @@ TODAY = date(2025, 6, 30)
 
 
 def test_scripted_cohort_and_the_target_by_hand(city, session):
-    a = city.learner(district="330212", groups=("rural", "migrant_worker"))
-    b = city.learner(district="330203", groups=("enterprise_employee",))
-    c = city.learner(district="330203", groups=())
-    weld = city.offering()  # org 1, employment, subsidised, 2025 nev cluster
-    cnc = city.offering(
+    a = city.add_learner(district="330212", groups=("rural", "migrant_worker"))
+    b = city.add_learner(district="330203", groups=("enterprise_employee",))
+    c = city.add_learner(district="330203", groups=())
+    weld = city.add_offering()  # org 1, employment, subsidised, 2025 nev cluster
+    cnc = city.add_offering(
         org=city.other_org,
         occupation_code="6-18-01-07",
         level=4,
@@ -98,9 +98,9 @@ def test_a_small_target_is_reached_and_projected(city, session, client, make_use
         headers=admin,
     )
     assert r.status_code == 201, r.text
-    weld = city.offering()
+    weld = city.add_offering()
     for i in range(6):  # 6 completions over the 60 days up to June 30: 0.1 a day
-        city.completion(city.learner(), weld, TODAY - timedelta(days=10 * i))
+        city.completion(city.add_learner(), weld, TODAY - timedelta(days=10 * i))
     p = target_progress(session, "weld_2025", today=TODAY)
     assert p["achieved"] == 6 and p["remaining"] == 4
     # window: 2025-04-02..2025-06-30 (90 days) gained 6 -> 4 more need ceil(4 * 90 / 6) = 60 days
@@ -108,7 +108,7 @@ def test_a_small_target_is_reached_and_projected(city, session, client, make_use
     assert p["projected_date"] == (TODAY + timedelta(days=60)).isoformat()
     assert p["on_track"] is True and p["days_remaining"] == 185
     for i in range(4):
-        city.completion(city.learner(), weld, TODAY - timedelta(days=100 + i))
+        city.completion(city.add_learner(), weld, TODAY - timedelta(days=100 + i))
     reached = target_progress(session, "weld_2025", today=TODAY)
     assert reached["reached"] and reached["projected_date"] == TODAY.isoformat()
     assert reached["percent"] == 100.0

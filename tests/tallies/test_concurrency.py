@@ -17,15 +17,12 @@ from service.tallies.reconcile import check
 from service.tallies.rollups import record_credential_issued
 from service.training.completion import complete_if_due
 from service.training.models import Enrollment
-from tests.tallies.conftest import city_noon
+from tests.fixtures.builder import city_noon
 
 DAY = date(2025, 3, 3)
 
 
-@pytest.fixture
-def pg(db_url):
-    if db_url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers; the races are meaningful on PostgreSQL")
+pytestmark = pytest.mark.postgres
 
 
 def _race(engine, jobs, work):
@@ -42,8 +39,8 @@ def _race(engine, jobs, work):
         return list(pool.map(attempt, jobs))
 
 
-def test_duplicate_completions_count_once(pg, city, engine, session):
-    enrollment = city.enroll(city.learner(), city.offering())
+def test_duplicate_completions_count_once(city, engine, session):
+    enrollment = city.add_enrollment(city.add_learner(), city.add_offering())
     outcomes = _race(
         engine,
         list(range(8)),
@@ -55,11 +52,11 @@ def test_duplicate_completions_count_once(pg, city, engine, session):
     assert check(session) == []
 
 
-def test_one_persons_simultaneous_completions_count_one_learner(pg, city, engine, session):
-    person = city.learner(groups=("rural", "veteran"))
+def test_one_persons_simultaneous_completions_count_one_learner(city, engine, session):
+    person = city.add_learner(groups=("rural", "veteran"))
     # four offerings with identical dimensions: all four completions fall in the same cells
-    enrollments = [city.enroll(person, city.offering()) for _ in range(4)]
-    others = [city.enroll(city.learner(), city.offering()) for _ in range(4)]
+    enrollments = [city.add_enrollment(person, city.add_offering()) for _ in range(4)]
+    others = [city.add_enrollment(city.add_learner(), city.add_offering()) for _ in range(4)]
     _race(
         engine,
         enrollments + others,
@@ -76,22 +73,26 @@ def test_one_persons_simultaneous_completions_count_one_learner(pg, city, engine
     assert check(session) == []
 
 
-def test_duplicated_credential_records_count_once(pg, city, engine, session):
-    enrollment = city.completion(city.learner(), city.offering(), DAY)
+def test_duplicated_credential_records_count_once(city, engine, session):
+    enrollment = city.completion(city.add_learner(), city.add_offering(), DAY)
     city.credential(enrollment)
     _race(engine, list(range(6)), lambda s, _: record_credential_issued(s, enrollment.id))
     assert breakdown(session, [], {})["totals"]["credentials"] == 1
     assert check(session) == []
 
 
-def test_overlapping_batches_do_not_deadlock(pg, city, engine, session):
+def test_overlapping_batches_do_not_deadlock(city, engine, session):
     """Batches complete several enrollments in one transaction (like an attendance upload,
     which locks enrollments in id order) over shared cells, and overlap each other: had the
     cells been locked along the way (cell, then the next enrollment), two batches could wait on
     each other; tally locks are taken at commit, in one global order."""
-    offerings = [city.offering(), city.offering(level=4), city.offering(funding="market")]
-    people = [city.learner() for _ in range(12)]
-    enrollments = [city.enroll(p, offerings[i % 3]) for i, p in enumerate(people)]
+    offerings = [
+        city.add_offering(),
+        city.add_offering(level=4),
+        city.add_offering(funding="market"),
+    ]
+    people = [city.add_learner() for _ in range(12)]
+    enrollments = [city.add_enrollment(p, offerings[i % 3]) for i, p in enumerate(people)]
     ordered = sorted(enrollments, key=lambda e: str(e.id))
     batches = [ordered[i : i + 6] for i in (0, 2, 4, 6)] + [ordered[::2], ordered[1::2]]
 

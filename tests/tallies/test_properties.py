@@ -15,7 +15,7 @@ from service.tallies.reconcile import check
 from service.tallies.rollups import record_credential_issued
 from service.training.completion import complete_if_due
 from service.training.models import Learner
-from tests.tallies.conftest import city_noon
+from tests.fixtures.builder import city_noon
 
 DISTRICTS = ("330203", "330212", "330281")
 GROUPS = ("rural", "migrant_worker", "veteran")
@@ -37,9 +37,9 @@ op = st.one_of(
 
 def test_rollups_always_equal_the_recomputation(city, session):
     offerings = [
-        city.offering(),
-        city.offering(level=4, funding="market"),
-        city.offering(org=city.other_org, training_type="upskilling", cluster_version="2023",
+        city.add_offering(),
+        city.add_offering(level=4, funding="market"),
+        city.add_offering(org=city.other_org, training_type="upskilling", cluster_version="2023",
                       cluster_code="high_end_equipment"),
     ]  # fmt: skip
     model: list[dict] = []  # one entry per completion, as the tallies should record it
@@ -51,7 +51,9 @@ def test_rollups_always_equal_the_recomputation(city, session):
     )
     @given(st.lists(op, min_size=1, max_size=12))
     def run(ops):
-        people = [city.learner(district=DISTRICTS[i % 3], groups=GROUPS[: i % 3]) for i in range(4)]
+        people = [
+            city.add_learner(district=DISTRICTS[i % 3], groups=GROUPS[: i % 3]) for i in range(4)
+        ]
         done: dict[tuple[int, int], object] = {}
         credited: set = set()
         for step in ops:
@@ -60,7 +62,7 @@ def test_rollups_always_equal_the_recomputation(city, session):
                 _, p, o, d = step
                 if (p, o) in done:
                     continue
-                enrollment = city.enroll(people[p], offerings[o])
+                enrollment = city.add_enrollment(people[p], offerings[o])
                 day = DAY0 + timedelta(days=d)
                 if kind == "rollback":
                     assert complete_if_due(session, enrollment, city_noon(day))

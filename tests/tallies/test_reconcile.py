@@ -23,12 +23,12 @@ DAY = date(2025, 3, 3)
 
 
 def _small_city(city):
-    a = city.learner(groups=("rural",))
-    b = city.learner(district="330203", groups=())
-    offering = city.offering()
+    a = city.add_learner(groups=("rural",))
+    b = city.add_learner(district="330203", groups=())
+    offering = city.add_offering()
     e1 = city.completion(a, offering, DAY)
     city.completion(b, offering, DAY)
-    city.completion(a, city.offering(level=4), date(2024, 1, 5))
+    city.completion(a, city.add_offering(level=4), date(2024, 1, 5))
     return e1
 
 
@@ -146,7 +146,7 @@ def test_job_beat_and_command_run_it(city, session, engine, settings, client, ma
 def test_a_revoked_credential_changes_no_tally(city, session, engine):
     from credentials.issuance import revoke
 
-    enrollment = city.completion(city.learner(), city.offering(), DAY)
+    enrollment = city.completion(city.add_learner(), city.add_offering(), DAY)
     credential = city.credential(enrollment)
     before = breakdown(session, [], {})["totals"]
     assert before["person_times"] == 1 and before["credentials"] == 1

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from service.jobs.models import OutboxJob
 from service.training.models import Enrollment
-from tests.training.conftest import session_entry
+from tests.fixtures.builder import session_entry
 
 
 def test_cohort_from_enrollment_to_completion(world, client, session):

@@ -14,7 +14,7 @@ from service.core.timeutil import as_utc, utcnow
 from service.jobs.models import OutboxJob
 from service.training.completion import complete_if_due
 from service.training.models import Enrollment
-from tests.training.conftest import session_entry
+from tests.fixtures.builder import session_entry
 
 
 def _due_enrollment(world, client):
@@ -67,9 +67,8 @@ def test_assessment_must_agree_with_the_pass_mark(world, client, session):
     assert session.get(Enrollment, uuid.UUID(e["id"])).assessment_score is None
 
 
-def test_concurrent_completion_counts_once(world, client, engine, db_url):
-    if db_url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers; the race is meaningful on PostgreSQL")
+@pytest.mark.postgres
+def test_concurrent_completion_counts_once(world, client, engine):
     e = _due_enrollment(world, client)
     with Session(engine) as s:
         row = s.get(Enrollment, uuid.UUID(e["id"]))

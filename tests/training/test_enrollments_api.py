@@ -9,7 +9,7 @@ import pytest
 
 from service.accounts.models import IdempotencyRecord
 from service.training.models import Enrollment, Offering
-from tests.training.conftest import count
+from tests.fixtures.builder import count
 
 
 def test_repeat_and_idempotency_key_return_the_same_enrollment(world, client, session):
@@ -45,9 +45,8 @@ def test_capacity_full_is_409_and_withdrawal_frees_the_seat(world, client, sessi
     assert world.enroll(b["id"], offering["id"]).status_code == 201
 
 
-def test_capacity_holds_under_concurrent_requests(world, client, session, db_url):
-    if db_url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers; the race is meaningful on PostgreSQL")
+@pytest.mark.postgres
+def test_capacity_holds_under_concurrent_requests(world, client, session):
     offering = world.offering(capacity=3, funding="market")
     people = [world.learner() for _ in range(10)]
     with ThreadPoolExecutor(max_workers=10) as pool:
@@ -58,9 +57,8 @@ def test_capacity_holds_under_concurrent_requests(world, client, session, db_url
     assert session.get(Offering, __import__("uuid").UUID(offering["id"])).seats_taken == 3
 
 
-def test_same_person_concurrently_gets_one_enrollment(world, client, session, db_url):
-    if db_url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers; the race is meaningful on PostgreSQL")
+@pytest.mark.postgres
+def test_same_person_concurrently_gets_one_enrollment(world, client, session):
     offering = world.offering(capacity=5)
     person = world.learner()
     with ThreadPoolExecutor(max_workers=6) as pool:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from service.training.models import HoursEntry, HoursRejection
-from tests.training.conftest import count, session_entry
+from tests.fixtures.builder import count, session_entry
 
 
 def _reasons(result, index):
@@ -109,9 +109,8 @@ def test_bad_batches_are_422_and_write_nothing(world, client, session):
     assert count(session, HoursEntry) == 0
 
 
-def test_concurrent_identical_batches_do_not_double_count(world, client, session, db_url):
-    if db_url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers; the race is meaningful on PostgreSQL")
+@pytest.mark.postgres
+def test_concurrent_identical_batches_do_not_double_count(world, client, session):
     _, person, e = _enrolled(world)
     day = world.today - timedelta(days=1)
     batch = [session_entry(e["id"], f"c-{i}", day, 8 + i, 45) for i in range(4)]

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from service.accounts.models import AuditEvent
 from service.training.models import Learner
-from tests.training.conftest import count, make_id_number, session_entry
+from tests.fixtures.builder import count, make_id_number, session_entry
 
 
 def test_create_or_find_dedupes_and_masks(world, client, session):
@@ -151,6 +151,7 @@ def test_id_number_never_leaves_in_responses_errors_or_logs(world, client, sessi
     keep(client.get(f"/api/v1/offerings/{offering['id']}/enrollments", headers=world.trainer))
     for text in bodies:
         assert number not in text and "13700137000" not in text
+    assert caplog.records  # the access log at least
     for record in caplog.records:
         line = record.getMessage() + " " + str(record.__dict__)
         assert number not in line and number[:-1] not in line

@@ -7,36 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from service.jobs.models import OutboxJob
 from service.training.models import HoursEntry, HoursRejection, XapiStatement
-from tests.training.conftest import count
-
-XAPI = {"X-Experience-API-Version": "1.0.3"}
-CMI5 = {"id": "https://w3id.org/xapi/cmi5/context/categories/cmi5"}
-MOVEON = {"id": "https://w3id.org/xapi/cmi5/context/categories/moveon"}
-AU = "https://packages.skills.example/welding-basics/au/1"
-
-
-def cmi5_statement(registration, verb, at, **result) -> dict:
-    """A statement shaped like the cmi5 spec's examples (actor account from the LMS)."""
-    categories = [CMI5] + ([MOVEON] if verb in ("completed", "passed", "failed") else [])
-    statement = {
-        "id": str(uuid.uuid4()),
-        "actor": {
-            "objectType": "Agent",
-            "name": "学员",
-            "account": {"homePage": "https://skills.test", "name": "learner-1"},
-        },
-        "verb": {"id": f"http://adlnet.gov/expapi/verbs/{verb}", "display": {"en-US": verb}},
-        "object": {"id": AU, "objectType": "Activity"},
-        "timestamp": at.isoformat(),
-        "context": {
-            "registration": registration,
-            "contextActivities": {"category": categories},
-            "extensions": {"https://w3id.org/xapi/cmi5/context/extensions/sessionid": "s-1"},
-        },
-    }
-    if result:
-        statement["result"] = result
-    return statement
+from tests.fixtures.builder import count
+from tests.support.xapi import XAPI, cmi5_statement
 
 
 def _setup(world, **offering):
@@ -137,6 +109,16 @@ def test_xapi_hours_over_the_cap_are_recorded_as_rejections(world, client, sessi
     assert count(session, HoursEntry) == 0
     (rejection,) = session.exec(__import__("sqlmodel").select(HoursRejection)).all()
     assert rejection.reasons[0]["code"] == "daily_cap_exceeded"
+
+
+def test_a_duration_no_session_can_have_is_refused_not_a_server_error(world, client, session):
+    enrollment, headers = _setup(world)
+    now = datetime.now(UTC)
+    absurd = cmi5_statement(enrollment["registration"], "terminated", now, duration="P99999999D")
+    r = client.post("/xAPI/statements", json=absurd, headers=headers)
+    assert r.status_code == 400, r.text
+    assert "result.duration" in r.json()["detail"]
+    assert count(session, XapiStatement) == 0 and count(session, HoursEntry) == 0
 
 
 def test_scorm_12_session(world, client, session):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.training.models import Offering
-from tests.training.conftest import count
+from tests.fixtures.builder import count
 
 
 def test_validation_against_reference_data_writes_nothing(world, client, session):

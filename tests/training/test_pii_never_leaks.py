@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import inspect, text
 
 from service.core.observability.logging import JsonFormatter
-from tests.issuing.conftest import LEVEL, OCCUPATION, issuer_key  # noqa: F401 - fixture
-from tests.training.conftest import make_id_number
+from tests.fixtures.builder import make_id_number
+from tests.fixtures.issuing import LEVEL, OCCUPATION
 
 GOOD_PHONE = "13912345678"
 OTHER_PHONE = "+86 137-1234-5678"  # accepted, stored as 13712345678

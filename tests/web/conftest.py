@@ -11,14 +11,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from tests.issuing.conftest import admin, issue, issuer_key, token_of  # noqa: F401
-from tests.tallies.conftest import City
-from tests.training.conftest import make_id_number
+from tests.fixtures.builder import make_id_number
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,7 +27,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
@@ -45,25 +41,22 @@ class Holder:
 
 
 @pytest.fixture
-def holder(client, make_user, login, session) -> Holder:
+def holder(world, session) -> Holder:
     """A learner who signed up with their own account (learner token)."""
     from service.training.models import Learner
 
-    headers = login(make_user("learner"))
+    headers = world.login(world.make_user("learner"))
     number = make_id_number()
-    r = client.post(
-        "/api/v1/learners",
-        json={"id_number": number, "name": "李晓明", "district_code": "330212", "groups": []},
-        headers=headers,
+    body = world.learner(
+        headers=headers, id_number=number, name="李晓明", district_code="330212", groups=[]
     )
-    assert r.status_code in (200, 201), r.text
     session.expire_all()
-    row = session.exec(select(Learner).where(Learner.id == uuid.UUID(r.json()["id"]))).one()
+    row = session.exec(select(Learner).where(Learner.id == uuid.UUID(body["id"]))).one()
     return Holder(headers, str(row.id), str(row.subject_id), number, row.name)
 
 
 @pytest.fixture
-def holder_credential(issue, holder):  # noqa: F811
+def holder_credential(issue, holder):
     """A credential issued to ``holder`` (the admin API), as the issue response's credential."""
     return issue(learner=holder.subject_id, id_number=holder.id_number)["credential"]
 
@@ -83,7 +76,7 @@ def make_share(client, holder):
 
 
 @pytest.fixture
-def revoke(client, admin):  # noqa: F811
+def revoke(client, admin):
     def do(credential_id: str, action: str = "revoke") -> None:
         r = client.post(
             f"/api/v1/credentials/{credential_id}/{action}",
@@ -96,16 +89,11 @@ def revoke(client, admin):  # noqa: F811
 
 
 @pytest.fixture
-def city(session, make_org) -> City:
-    return City(session, make_org)
-
-
-@pytest.fixture
 def completions(city):
     """Completions in three years, by learners of four districts, in three clusters."""
-    petrochem = city.offering(cluster_code="green_petrochemical", title="化工")
-    equipment = city.offering()
-    it = city.offering(cluster_code="next_gen_it", title="数字技术")
+    petrochem = city.add_offering(cluster_code="green_petrochemical", title="化工")
+    equipment = city.add_offering()
+    it = city.add_offering(cluster_code="next_gen_it", title="数字技术")
     plan = [
         (petrochem, "330206", date(2023, 3, 1)),
         (petrochem, "330206", date(2024, 5, 2)),
@@ -116,7 +104,7 @@ def completions(city):
         (it, "330203", date(2025, 4, 7)),
     ]
     for offering, district, day in plan:
-        city.completion(city.learner(district=district), offering, day)
+        city.completion(city.add_learner(district=district), offering, day)
     return len(plan)
 
 
@@ -200,10 +188,3 @@ def page_at(browser):
     for context in contexts:
         context.close()
     assert not errors, errors
-
-
-def shot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

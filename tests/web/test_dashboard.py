@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-
-def table_numbers(html: str, table: str) -> dict[str, int]:
-    body = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(
-        r'<tr data-key="([^"]+)">.*?data-field="person_times">([\d,]+)<', body, flags=re.S
-    )
-    return {key: int(value.replace(",", "")) for key, value in rows}
+from tests.support.pages import table_numbers
 
 
 def test_dashboard_matches_the_api(client, completions, make_user, login):

@@ -16,10 +16,8 @@ import zxingcpp
 from PIL import Image
 
 from credentials import baking, images
-from tests.credentials.test_foreign_issuers import foreign  # noqa: F401
-from tests.web.conftest import shot
-from tests.web.foreign import unreachable_status_token
-from tests.web.test_dashboard import table_numbers
+from tests.fixtures.foreign_issuer import unreachable_status_token
+from tests.support.pages import shot, table_numbers
 
 pytestmark = [
     pytest.mark.browser,
@@ -138,7 +136,7 @@ def test_verify_inconclusive_when_status_list_unreachable(
     page_at,
     live_server,
     settings,
-    foreign,  # noqa: F811
+    foreign,
 ):
     settings.trusted_http_hosts = ["127.0.0.1"]  # the other issuer is served on loopback
     page = page_at("desktop")

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from credentials import baking
 from service.issuing.models import CredentialShare
+from tests.fixtures.builder import make_id_number
 
 
 def _count(session) -> int:
@@ -87,12 +88,8 @@ def test_only_the_holder_shares_and_withdraws(
     assert 'data-result="revoked"' in page.text
 
 
-def test_platform_acts_for_the_learner(client, holder, holder_credential, make_user, login):
-    from tests.training.conftest import World
-
-    world = World.__new__(World)  # only the platform token helper is needed
-    world.client, world.make_user, world._login = client, make_user, login
-    platform = {**world.platform, "X-Learner-Id": holder.learner_id}
+def test_platform_acts_for_the_learner(client, holder, holder_credential, world):
+    platform = world.as_learner(holder.learner_id)
     r = client.post(
         f"/api/v1/me/credentials/{holder_credential['id']}/shares", json={}, headers=platform
     )
@@ -135,8 +132,6 @@ def test_share_qr_and_downloads(client, holder_credential, make_share, token_of)
 def test_holder_check_never_echoes_or_logs_the_number(
     client, holder, holder_credential, make_share, caplog
 ):
-    from tests.training.conftest import make_id_number
-
     share = make_share(holder_credential["id"])
     url = f"/c/{share['code']}"
     other = make_id_number()

@@ -31,6 +31,7 @@ def test_page_agrees_with_the_api(client, token, holder_credential):
     assert _result(uploaded.text) == "valid"
     by_id = client.get("/verify", params={"credential": holder_credential["id"]})
     assert _result(by_id.text) == "valid"
+    assert len(api["checks"]) == 5
     for check in api["checks"]:
         assert f'data-check="{check["name"]}" data-outcome="{check["outcome"]}"' in pasted.text
 
@@ -87,12 +88,16 @@ def test_page_headers_and_self_hosted_assets(client):
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["referrer-policy"] == "no-referrer"
     # Every stylesheet, script and icon is served by the service itself.
-    for ref in re.findall(r'(?:src|href)="([^"]+)"', page.text):
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert [ref for ref in refs if ref.startswith("/static/")]
+    for ref in refs:
         assert ref.startswith(("/", "#")), ref
         if ref.startswith("/static/"):
             assert client.get(ref).status_code == 200
     assert "style=" not in page.text  # CSP forbids inline styles; none are needed
     # Every form control has a label.
-    for control in re.findall(r'<(?:input|textarea)[^>]*id="([^"]+)"', page.text):
+    controls = re.findall(r'<(?:input|textarea)[^>]*id="([^"]+)"', page.text)
+    assert controls
+    for control in controls:
         assert f'for="{control}"' in page.text, control
     assert client.get("/", follow_redirects=False).headers["location"] == "/verify"

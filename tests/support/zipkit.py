@@ -1,4 +1,4 @@
-"""Build course packages and hostile archives in code, for the content tests.
+"""Build course packages and hostile archives in code, for the content and package tests.
 
 ``raw_zip`` writes ZIP structures byte by byte (APPNOTE 4.3.7 / 4.3.12 / 4.3.16) so tests can
 produce what :mod:`zipfile` refuses to write: NUL in names, forged flags, overlapping entries.
