@@ -117,7 +117,8 @@ def ingest_version(
     """
     if version.status != VersionStatus.processing:
         return IngestOutcome(version.status, version.duplicate_of)
-    with tempfile.NamedTemporaryFile(dir=spool_dir, suffix=".zip") as spool:
+    # the prefix lets the service sweep what a killed worker leaves behind
+    with tempfile.NamedTemporaryFile(dir=spool_dir, prefix="ingest-", suffix=".zip") as spool:
         try:
             if version.upload_key is None:  # new_version always sets it
                 raise InvalidKey("object key must be a non-empty string")  # as open() would

@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from service.api.cors import ScopedCORSMiddleware
-from service.api.middleware import RequestContextMiddleware
+from service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
+from service.api.rate_limits import RateLimitMiddleware
 from service.api.routes import (
     admin,
     auth,
@@ -81,6 +82,11 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+    )
+    # Innermost first: limits answer inside the request context (request id, access log).
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(
+        RateLimitMiddleware, settings=settings, page_response=pages.too_many_requests_page
     )
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(ScopedCORSMiddleware, api_origins=settings.cors_origins)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import subprocess
 import sys
 from typing import Annotated
@@ -14,6 +16,7 @@ from service.issuing.cli import credentials_app, keys_app
 from service.packages.cli import packages_app
 from service.tallies.cli import tallies_app
 
+log = logging.getLogger("skills.cli")
 app = typer.Typer(
     help="lifelong-skills: the city's lifelong vocational skills backend.",
     no_args_is_help=True,
@@ -60,18 +63,45 @@ def serve(
     url = settings.resolved_database_url()
     if migrate if migrate is not None else url.startswith("sqlite"):
         upgrade(url)
+    from service.core.observability.logging import UVICORN_LOGGING, configure_logging
+    from service.jobs.spool import sweep_spool
+
+    configure_logging(settings.log_level)
+    sweep_spool(settings)
     child = None
-    if worker if worker is not None else settings.embedded_worker:
-        child = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])  # noqa: S603
+    # SIGTERM (systemd, docker stop) stops the worker as SIGINT does: outside uvicorn's own
+    # handling (start-up, and after it re-raises the signal on its way out) it ends serve with
+    # SystemExit, so the `finally` below always runs.
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        if worker if worker is not None else settings.embedded_worker:
+            child = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])  # noqa: S603
+            log.info("embedded worker started", extra={"pid": child.pid})
+        # Forwarded headers are read by the app itself, only from SKILLS_TRUSTED_PROXIES.
+        uvicorn.run(
+            create_app(settings), host=host, port=port, proxy_headers=False, **UVICORN_LOGGING
+        )
     finally:
-        if child is not None:
-            child.terminate()
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
+        _stop_child(child)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_signal(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _stop_child(child: subprocess.Popen | None) -> None:
+    """Warm shutdown (the worker finishes or requeues its job), bounded; then kill."""
+    if child is None or child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait(timeout=5)
+    log.info("embedded worker stopped", extra={"pid": child.pid})
 
 
 @app.command("migrate")
@@ -92,10 +122,12 @@ def worker(
     """Run a Celery worker that executes background jobs."""
     from service.core.observability.logging import configure_logging
     from service.core.settings import get_settings
+    from service.jobs.spool import sweep_spool
     from service.worker import celery
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    sweep_spool(settings)  # what a killed worker left in the spool directory
     celery.worker_main(
         [
             "worker",

@@ -7,11 +7,12 @@ an error instead of skipping.
 
 Markers (declared in pyproject.toml), applied here in one place:
 
-``postgres``  meaningful only on PostgreSQL (e.g. races that SQLite's single writer serialises):
-              every other parametrization (SQLite) is skipped, with the marker's ``reason``.
+``postgres``  meaningful only on PostgreSQL (e.g. its own SQL or error codes; races run on both,
+              SQLite serialises writers): every other parametrization (SQLite) is skipped, with
+              the marker's ``reason``.
 ``redis``     needs a Redis server: skipped unless SKILLS_TEST_REDIS_URL is set.
 ``browser``   drives headless Chromium (the ``browser`` fixture skips without it, outside CI);
-              a test using ``browser``, ``page_at`` or ``live_server`` must carry the marker.
+              a test using ``browser`` or ``page_at`` must carry the marker.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ import pytest
 from tests.support.databases import PG_ENV, REDIS_ENV, postgres_configured
 
 os.environ.setdefault("SKILLS_ENV", "test")
+# Tests sign in and verify far more often than a person would; the shipped rate limits are
+# exercised by tests that build their app with the defaults (tests/service/test_http_edge.py).
+for _group in ("VERIFY", "HOLDER_CHECK", "TOKEN", "CMI5_FETCH"):
+    os.environ.setdefault(f"SKILLS_RATE_LIMIT_{_group}", "100000/minute")
 
 pytest_plugins = [
     "tests.fixtures.backends",
@@ -34,10 +39,8 @@ pytest_plugins = [
     "tests.fixtures.foreign_issuer",
 ]
 
-POSTGRES_ONLY = (
-    "meaningful on PostgreSQL only (SQLite serialises writers); set SKILLS_TEST_DATABASE_URL"
-)
-BROWSER_FIXTURES = {"browser", "page_at", "live_server"}
+POSTGRES_ONLY = "meaningful on PostgreSQL only; set SKILLS_TEST_DATABASE_URL"
+BROWSER_FIXTURES = {"browser", "page_at"}
 
 
 def pytest_sessionstart(session):

@@ -9,8 +9,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from service.accounts.models import ORG_ROLES, Role
+from sqlmodel import Session
+
+from service.accounts.models import ORG_ROLES, Organization, Role, User
 from service.core.errors import Forbidden
+
+ORGANIZATION_INACTIVE = "organization-inactive"
 
 
 @dataclass(frozen=True)
@@ -46,3 +50,17 @@ def org_filter(principal: Principal) -> uuid.UUID | None:
     if principal.role in ORG_ROLES and principal.org_id is not None:
         return principal.org_id
     raise Forbidden("forbidden", "Only administrators and organization staff may list this.")
+
+
+def ensure_organization_active(session: Session, user: User) -> None:
+    """Refuse every account of a deactivated organization (staff, and service accounts and API
+    keys belonging to it) on each request; its records stay for administrators."""
+    if user.organization_id is None:
+        return
+    org = session.get(Organization, user.organization_id)
+    if org is not None and not org.is_active:
+        raise Forbidden(
+            ORGANIZATION_INACTIVE,
+            "Your organization has been deactivated; its accounts can no longer act. "
+            "Contact the city's administrators.",
+        )

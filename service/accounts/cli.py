@@ -58,3 +58,32 @@ def users_create(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(json.dumps(out))
+
+
+@users_app.command("unlock")
+def users_unlock(
+    email: Annotated[str, typer.Argument(help="Sign-in email of the locked account")],
+) -> None:
+    """Lift a sign-in lock at once (failed password attempts lock an account for a while)."""
+    from service.accounts.audit import record_audit
+    from service.accounts.users import UserReferenceMissing, find_by_email, unlock
+    from service.core.db import session_scope
+
+    try:
+        with session_scope() as session:
+            user = find_by_email(session, email)
+            unlock(user)
+            session.add(user)
+            record_audit(
+                session,
+                actor=None,
+                action="user.unlock",
+                subject_type="user",
+                subject_id=str(user.id),
+                detail="cli",
+            )
+            user_id = str(user.id)
+    except UserReferenceMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps({"id": user_id, "unlocked": True}))

@@ -53,7 +53,13 @@ class User(SQLModel, table=True):
         default=None, foreign_key="organization.id", index=True
     )
     is_active: bool = True
+    # Failed password sign-ins since the last success or lock; changed only by single UPDATE
+    # statements so that parallel attempts are all counted (service.accounts.sessions).
     failed_logins: int = 0
+    locked_until: datetime | None = timestamp()
+    lockouts: int = 0  # consecutive locks without a successful sign-in: the next lock is longer
+    # Carried in every token issued to the account; bumping it ends all of them at once.
+    token_generation: int = 0
     created_at: datetime = created_at()
     last_login_at: datetime | None = timestamp()
 

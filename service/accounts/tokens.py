@@ -34,10 +34,15 @@ class TokenClaims:
     family: str | None = None
     #: claims beyond the standard set (e.g. ``reg``/``ses`` of an ``xapi-launch`` token)
     extra: dict = field(default_factory=dict)
+    #: the account's token generation when issued; a later password, status or role change
+    #: bumps the account's, which ends this token (tokens from before the claim count as 0)
+    generation: int = 0
+    #: the API key a client-credentials token was issued for; revoking the key ends the token
+    api_key_id: uuid.UUID | None = None
 
 
 _STANDARD_CLAIMS = frozenset(
-    {"iss", "aud", "sub", "typ", "role", "org", "iat", "nbf", "exp", "jti", "fam"}
+    {"iss", "aud", "sub", "typ", "role", "org", "iat", "nbf", "exp", "jti", "fam", "gen", "key"}
 )
 
 
@@ -54,6 +59,8 @@ def issue_token(
     org_id: uuid.UUID | None,
     ttl_seconds: int,
     family: str | None = None,
+    generation: int = 0,
+    api_key_id: uuid.UUID | None = None,
     extra: dict | None = None,
 ) -> tuple[str, str]:
     """Returns (token, jti)."""
@@ -73,6 +80,10 @@ def issue_token(
     }
     if family:
         claims["fam"] = family
+    if generation:
+        claims["gen"] = generation
+    if api_key_id:
+        claims["key"] = str(api_key_id)
     for name, value in (extra or {}).items():
         if name in _STANDARD_CLAIMS:
             raise ValueError(f"extra claim {name!r} would replace a standard claim")
@@ -100,9 +111,18 @@ def decode_token(settings: Settings, token: str, *, expected_typ: str) -> TokenC
     try:
         subject = uuid.UUID(claims["sub"])
         org = uuid.UUID(claims["org"]) if claims.get("org") else None
+        generation = int(claims.get("gen", 0))
+        api_key_id = uuid.UUID(claims["key"]) if claims.get("key") else None
     except (ValueError, TypeError) as exc:
         raise TokenError("The token is not valid.") from exc
     extra = {k: v for k, v in claims.items() if k not in _STANDARD_CLAIMS}
     return TokenClaims(
-        subject, str(claims.get("role")), org, claims["jti"], claims.get("fam"), extra
+        subject,
+        str(claims.get("role")),
+        org,
+        claims["jti"],
+        claims.get("fam"),
+        extra,
+        generation,
+        api_key_id,
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from sqlmodel import Session, select
 
 from service.accounts.models import ORG_ROLES, Organization, Role, User
 from service.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
+from service.accounts.sessions import end_sessions
 from service.core.errors import Conflict, Invalid, NotFound
 
 
@@ -57,4 +60,46 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def check_user_change(actor_id: uuid.UUID, user: User, changes: Mapping[str, Any]) -> None:
+    """Refuse a change an account may not make to itself, before anything is written."""
+    if user.id == actor_id and changes.get("is_active") is False:
+        # Otherwise the last administrator could lock everyone out of administration.
+        raise UserConflict(
+            "cannot-deactivate-self",
+            "You cannot deactivate your own account; another administrator can.",
+        )
+
+
+def set_password(user: User, password: str | None) -> None:
+    if password:
+        user.password_hash = hash_password(password)
+
+
+def unlock(user: User, unlock: bool | None = True) -> None:
+    """Lift a sign-in lock and forget the failures and earlier locks behind it."""
+    if unlock:
+        user.failed_logins = 0
+        user.locked_until = None
+        user.lockouts = 0
+
+
+def after_user_change(session: Session, user: User, changes: Mapping[str, Any]) -> None:
+    """End the account's sessions when the change withdraws what they were granted on: a new
+    password, deactivation, another role or organization (OWASP ASVS 3.3.3)."""
+    if (
+        changes.get("password")
+        or changes.get("is_active") is False
+        or "role" in changes
+        or "organization_id" in changes
+    ):
+        end_sessions(session, user)
+
+
+def find_by_email(session: Session, email: str) -> User:
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        raise UserReferenceMissing("user-not-found", "No account has this email.")
     return user

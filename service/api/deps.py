@@ -14,8 +14,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from service.accounts.access import Principal
+from service.accounts.access import Principal, ensure_organization_active
 from service.accounts.models import Role, User
+from service.accounts.sessions import token_is_current
 from service.accounts.tokens import TokenError, decode_token
 from service.api.problems import Problem, forbidden
 from service.core.db import get_session
@@ -46,6 +47,9 @@ def current_principal(
     user = session.get(User, claims.subject)
     if user is None or not user.is_active:
         raise unauthorized("The account for this token is not active.")
+    if not token_is_current(session, user, claims):  # sessions ended, or its API key revoked
+        raise unauthorized("The token has been revoked.")
+    ensure_organization_active(session, user)  # a deactivated organization acts no more
     # Role and organization come from the database, so a change takes effect at once.
     principal = Principal(user.id, user.role, user.organization_id)
     request.state.principal = principal

@@ -1,4 +1,5 @@
-"""Request id, access log, metrics and security headers for every response."""
+"""Request id, access log, metrics and security headers for every response; request body
+limits per route."""
 
 from __future__ import annotations
 
@@ -6,14 +7,19 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.problems import problem_response
+from service.api.problems import BodyTooLarge, body_too_large_response, problem_response
+from service.api.routes.training_xapi import MAX_BODY as XAPI_MAX_BODY
 from service.core.observability.logging import request_id_var
 from service.core.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from service.core.settings import Settings
 
 log = logging.getLogger("skills.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -60,3 +66,100 @@ def _finish(request: Request, response: Response, rid: str, elapsed: float) -> N
             "ms": round(elapsed * 1000, 1),
         },
     )
+
+
+# ---- request body limits ----------------------------------------------------------------------
+
+# Room for the multipart headers and form fields around an uploaded file.
+UPLOAD_ENVELOPE = 1024 * 1024
+VERIFY_ENVELOPE = 64 * 1024  # the same allowance as request_bodies.read_bounded
+
+
+def _package_upload(settings: Settings) -> int:
+    return settings.package_max_upload_bytes + UPLOAD_ENVELOPE
+
+
+def _verify_upload(settings: Settings) -> int:
+    return settings.verify_max_upload_bytes + VERIFY_ENVELOPE
+
+
+@dataclass(frozen=True)
+class BodyRule:
+    methods: frozenset[str]
+    path: re.Pattern[str]
+    limit: Callable[[Settings], int]
+    # A page's form: its own bounded reader refuses a declared Content-Length over the limit
+    # with a page a person can read; the count while streaming still applies.
+    page: bool = False
+
+
+# The one table of routes allowed more than SKILLS_MAX_REQUEST_BODY_BYTES. Every other request
+# body, authenticated or not, gets the small default, so nothing is parsed in bulk before its
+# caller is known (OWASP API Security Top 10 2023, API4 "Unrestricted Resource Consumption").
+BODY_LIMITS = (
+    BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/packages/[^/]+/versions"), _package_upload),
+    BodyRule(frozenset({"POST"}), re.compile(r"/objects-upload/.+"), _package_upload),
+    BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/verify"), _verify_upload),
+    BodyRule(frozenset({"POST"}), re.compile(r"/verify"), _verify_upload, page=True),
+    BodyRule(frozenset({"POST", "PUT"}), re.compile(r"/xAPI/statements"), lambda _: XAPI_MAX_BODY),
+)
+
+
+def body_rule(method: str, path: str) -> BodyRule | None:
+    return next((r for r in BODY_LIMITS if method in r.methods and r.path.fullmatch(path)), None)
+
+
+class BodyLimitMiddleware:
+    """Refuses a request body over its route's limit with 413, without holding it.
+
+    Pure ASGI, so it sees the body only as it streams: a declared Content-Length over the
+    limit is answered before any of the body is read; otherwise (chunked, or a client that
+    lies) ``receive`` is wrapped and counts, and the read that passes the limit raises
+    :class:`BodyTooLarge`, which the problem handlers answer.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rule = body_rule(scope["method"], scope["path"])
+        limit = rule.limit(self.settings) if rule else self.settings.max_request_body_bytes
+        declared = _content_length(scope)
+        if declared is not None and declared > limit and not (rule and rule.page):
+            await body_too_large_response(limit)(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            # Read outside the routes' exception handling (a middleware): answered here.
+            if started:
+                raise
+            await body_too_large_response(limit)(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None

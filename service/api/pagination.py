@@ -1,4 +1,5 @@
-"""Offset pagination shared by every list endpoint: nothing returns an unbounded list."""
+"""Offset pagination shared by every list endpoint: nothing returns an unbounded list; and the
+rule for the text filters lists take (``PLAIN_TEXT``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from sqlmodel import Session, select
 
 T = TypeVar("T")
 MAX_LIMIT = 200
+
+# Text filters hold what a person can type: no C0/C1 control characters (NUL among them, which
+# PostgreSQL cannot store and SQLite cuts a LIKE pattern at). Refused as a 422 while the query
+# is parsed, so a streamed response never starts on a bad filter. Use as ``pattern=PLAIN_TEXT``.
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
 class PageParams(BaseModel):

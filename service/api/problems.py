@@ -13,9 +13,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.core.db import is_connection_failure
 from service.core.errors import (
     BadRequest,
     Conflict,
@@ -69,6 +70,31 @@ class Problem(Exception):  # noqa: N818 - it is the RFC's name
         self.title = title or code.replace("-", " ").replace("_", " ").capitalize()
         self.headers = headers or {}
         self.extra = extra
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from the request's ``receive`` when its body passes the route's limit.
+
+    An HTTPException, so FastAPI's own body parsing passes it on (it turns other errors into
+    400) and the handler below answers 413.
+    """
+
+    def __init__(self, max_bytes: int):
+        super().__init__(413, f"The request body exceeds the limit of {max_bytes} bytes.")
+        self.max_bytes = max_bytes
+
+
+def body_too_large_response(max_bytes: int) -> JSONResponse:
+    return problem_response(
+        413,
+        "payload-too-large",
+        f"The request body exceeds the limit of {max_bytes} bytes.",
+        max_bytes=max_bytes,
+    )
+
+
+# How long a client should wait after a 503 because the database cannot be reached.
+DATABASE_RETRY_AFTER_SECONDS = 10
 
 
 # The one mapping from a domain error's kind to an HTTP status.
@@ -197,6 +223,26 @@ def install_problem_handlers(app: FastAPI) -> None:
         sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
         log.warning("database refused the request", extra={"problem": code, "sqlstate": sqlstate})
         return problem_response(status, code, detail)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _body_too_large(_req: Request, exc: BodyTooLarge):
+        return body_too_large_response(exc.max_bytes)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_error(_req: Request, exc: OperationalError | InterfaceError):
+        if not is_connection_failure(exc):
+            log.exception("database error", extra={"error_type": type(exc).__name__})
+            return problem_response(500, "internal-error", "An unexpected error occurred.")
+        # An outage, not a bug: no traceback (the driver's message names the host), and the
+        # client is told to come back (RFC 9110 §15.6.4, §10.2.3 Retry-After).
+        log.error("database unavailable", extra={"error_type": type(exc.orig).__name__})
+        return problem_response(
+            503,
+            "unavailable",
+            "The service is temporarily unavailable; try again shortly.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception):

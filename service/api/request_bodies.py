@@ -10,7 +10,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from service.api.problems import Problem
+from service.api.problems import BodyTooLarge, Problem
 
 
 def too_large(limit: int) -> Problem:
@@ -25,10 +25,13 @@ async def read_bounded(request: Request, limit: int) -> bytes:
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise too_large(limit)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit + 64 * 1024:  # the multipart envelope is allowed a little more
-            raise too_large(limit)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit + 64 * 1024:  # the multipart envelope is allowed a little more
+                raise too_large(limit)
+    except BodyTooLarge:  # the route's body limit (middleware), said in this reader's terms
+        raise too_large(limit) from None
     return bytes(body)
 
 

@@ -11,15 +11,20 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from service.api.problems import Problem
+from service.api.problems import BodyTooLarge, Problem
 
 MAX_FIELD_BYTES = 8 * 1024
 MAX_FIELDS = 20
+
+# Called with the text fields sent before the file part, before a byte of the file is
+# written: it raises a Problem to refuse the upload, or returns a lower byte limit (or None).
+Authorize = Callable[[dict[str, str]], int | None]
 
 
 @dataclass
@@ -45,8 +50,15 @@ def too_large(max_bytes: int) -> Problem:
 
 
 class _Receiver:
-    def __init__(self, file_field: str, max_bytes: int, spool_dir: str | None):
+    def __init__(
+        self,
+        file_field: str,
+        max_bytes: int,
+        spool_dir: str | None,
+        authorize: Authorize | None = None,
+    ):
         self.file_field = file_field
+        self.authorize = authorize
         self.max_bytes = max_bytes
         self.spool_dir = spool_dir
         self.fields: dict[str, str] = {}
@@ -87,6 +99,10 @@ class _Receiver:
         if filename is not None and self.part_name == self.file_field:
             if self.file is not None:
                 raise Problem(400, "multiple-files", "Send exactly one file per upload.")
+            if self.authorize is not None:
+                allowed = self.authorize(dict(self.fields))
+                if allowed is not None:
+                    self.max_bytes = min(self.max_bytes, allowed)
             self.part_is_file = True
             self.filename = os.path.basename(filename.decode("utf-8", "replace"))[:255]
             self.file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in finish()
@@ -114,7 +130,12 @@ class _Receiver:
 
 
 async def receive_upload(
-    request: Request, *, file_field: str, max_bytes: int, spool_dir: str | None = None
+    request: Request,
+    *,
+    file_field: str,
+    max_bytes: int,
+    spool_dir: str | None = None,
+    authorize: Authorize | None = None,
 ) -> ReceivedUpload:
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
@@ -126,14 +147,14 @@ async def receive_upload(
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + 1024 * 1024:
         raise too_large(max_bytes)
-    receiver = _Receiver(file_field, max_bytes, spool_dir)
+    receiver = _Receiver(file_field, max_bytes, spool_dir, authorize)
     callbacks = {name: getattr(receiver, name) for name in dir(receiver) if name.startswith("on_")}
     parser = MultipartParser(params[b"boundary"], callbacks)
     try:
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-    except Problem:
+    except (Problem, BodyTooLarge):
         _cleanup(receiver)
         raise
     except Exception as exc:

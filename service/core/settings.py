@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MASTER_KEY = "dev-only-master-key-change-me"
 DEFAULT_S3_SECRET = "minioadmin"  # noqa: S105 - the value production must not keep
+RATE = r"^[1-9][0-9]{0,6}/(second|minute|hour|day)$"
 
 
 class InsecureConfiguration(RuntimeError):
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     launch_ttl_seconds: int = Field(default=4 * 3600, ge=60, le=86_400)
     content_base_url: str = ""  # empty: packaged content is served under public_base_url
     spool_dir: Path | None = None  # temp files for uploads and ingest; default: system temp
+    # spool files (upload-*.part, ingest-*.zip) older than this that no running job holds are
+    # removed at start and by the relay: what a killed worker or request left behind
+    spool_max_age_seconds: int = Field(default=6 * 3600, ge=600)
 
     # Background jobs
     broker_url: str = ""  # empty means kombu's filesystem transport under var_dir
@@ -61,16 +65,32 @@ class Settings(BaseSettings):
     embedded_worker: bool = True  # `skills serve` starts a worker when true
     outbox_poll_seconds: float = 1.0
     outbox_relay_in_api: bool = True
+    # a running job's lease: past it the worker is taken for dead and the job is sent again;
+    # longer than the longest job (a large package ingest), and the Redis visibility timeout
+    job_lease_seconds: int = Field(default=1800, ge=60, le=86_400)
     tallies_reconcile_seconds: float = Field(default=3600, ge=60)  # beat: tallies reconcile
 
     # Tokens
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     refresh_token_ttl_seconds: int = Field(default=14 * 86_400, ge=300)
-    login_max_failures: int = 10
+    login_max_failures: int = Field(default=10, ge=1)
+    # A lock lasts login_lock_seconds, doubling per consecutive lock up to the cap, so an
+    # attacker cannot keep an administrator out for good (OWASP ASVS 2.2.1).
+    login_lock_seconds: int = Field(default=900, ge=1)
+    login_lock_max_seconds: int = Field(default=86_400, ge=1)
 
     # HTTP
     log_level: str = "INFO"
     cors_origins: list[str] = []
+    # Request bodies (README "Request limits"): the default cap; upload routes have their own.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Rate limits on public routes, per client address ("<n>/<second|minute|hour|day>").
+    rate_limit_storage_url: str = "memory://"  # production with several processes: redis://
+    rate_limit_verify: str = Field(default="30/minute", pattern=RATE)
+    rate_limit_holder_check: str = Field(default="10/minute", pattern=RATE)
+    rate_limit_token: str = Field(default="30/minute", pattern=RATE)
+    rate_limit_cmi5_fetch: str = Field(default="60/minute", pattern=RATE)
+    trusted_proxies: list[str] = []  # addresses/CIDRs whose X-Forwarded-For is believed
 
     # Credentials (Open Badges 3.0 micro-credentials; README "Credentials")
     issuer_slug: str = Field(default="city", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")

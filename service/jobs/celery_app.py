@@ -42,13 +42,20 @@ def make_celery(settings: Settings | None = None) -> Celery:
         }
     else:
         # Publishing must fail fast while the broker is down: the relay retries later.
-        conf["broker_transport_options"] = {"socket_connect_timeout": 3, "socket_timeout": 10}
+        # visibility_timeout (Redis, SQS): an unacknowledged message (acks late: its worker
+        # died) is delivered again after it; the job lease uses the same span.
+        conf["broker_transport_options"] = {
+            "socket_connect_timeout": 3,
+            "socket_timeout": 10,
+            "visibility_timeout": settings.job_lease_seconds,
+        }
         conf["broker_connection_timeout"] = 3
         conf["task_publish_retry"] = False
     app.conf.update(conf)
     app.conf.beat_schedule.update(
         {
             "relay-outbox": {"task": "skills.relay_outbox", "schedule": 30.0},
+            "sweep-spool": {"task": "skills.sweep_spool", "schedule": 3600.0},
         }
     )
     from service.jobs import tasks

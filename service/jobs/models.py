@@ -15,6 +15,7 @@ from service.core.columns import created_at, timestamp, uuid_pk
 class JobStatus(StrEnum):
     pending = "pending"  # committed, not yet handed to the broker
     sent = "sent"  # handed to the broker, not yet run
+    running = "running"  # a worker claimed it (started_at) and holds it until lease_until
     done = "done"
     failed = "failed"  # the handler gave up; kept for an operator
 
@@ -33,3 +34,5 @@ class OutboxJob(SQLModel, table=True):
     created_at: datetime = created_at()
     sent_at: datetime | None = timestamp()
     done_at: datetime | None = timestamp()
+    started_at: datetime | None = timestamp()
+    lease_until: datetime | None = timestamp()

@@ -3,12 +3,17 @@
 Runs as a thread in each API process (``SKILLS_OUTBOX_RELAY_IN_API``), as ``skills relay``,
 and as a beat task. Several relays may run at once: on PostgreSQL rows are claimed with
 ``FOR UPDATE SKIP LOCKED``; a job published twice is harmless because runs are idempotent.
+
+A job is sent again when its message seems lost: ``sent`` but not started within
+``RESEND_SENT_AFTER``, or ``running`` past its lease (the worker died, e.g. killed mid-ingest).
+The relay thread also sweeps orphaned spool files now and then (``spool.sweep_spool``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from celery import Celery
@@ -20,9 +25,11 @@ from service.core.observability.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_P
 from service.core.timeutil import utcnow
 from service.jobs.models import JobStatus, OutboxJob
 from service.jobs.runner import backoff
+from service.jobs.spool import sweep_spool
 
 log = logging.getLogger("skills.relay")
 RESEND_SENT_AFTER = timedelta(minutes=10)
+SWEEP_EVERY = 600.0  # seconds between spool sweeps of a relay thread
 
 
 def relay_pending(app: Celery, engine=None, limit: int = 200) -> int:
@@ -38,6 +45,7 @@ def relay_pending(app: Celery, engine=None, limit: int = 200) -> int:
                     (OutboxJob.status == JobStatus.pending) & (OutboxJob.available_at <= now),
                     (OutboxJob.status == JobStatus.sent)
                     & (OutboxJob.sent_at < now - RESEND_SENT_AFTER),
+                    (OutboxJob.status == JobStatus.running) & (OutboxJob.lease_until < now),
                 )
             )
             .order_by(OutboxJob.created_at)
@@ -61,8 +69,11 @@ def relay_pending(app: Celery, engine=None, limit: int = 200) -> int:
                     extra={"job_id": str(job.id), "error_type": type(exc).__name__},
                 )
                 break
+            if job.status == JobStatus.running:
+                log.warning("job lease expired, sent again", extra={"job_id": str(job.id)})
             job.status = JobStatus.sent
             job.sent_at = utcnow()
+            job.lease_until = None
             session.add(job)
             published += 1
             OUTBOX_PUBLISHED.inc()
@@ -73,19 +84,27 @@ def relay_pending(app: Celery, engine=None, limit: int = 200) -> int:
 class RelayThread(threading.Thread):
     """Polls the outbox in the background of a process until stopped."""
 
-    def __init__(self, app: Celery, interval: float = 1.0):
+    def __init__(self, app: Celery, interval: float = 1.0, sweep_every: float = SWEEP_EVERY):
         super().__init__(name="outbox-relay", daemon=True)
         self.app = app
         self.interval = interval
+        self.sweep_every = sweep_every
         self._stop_event = threading.Event()
         self.wake = threading.Event()
 
     def run(self) -> None:
+        next_sweep = time.monotonic()  # at start, then every ``sweep_every`` seconds
         while not self._stop_event.is_set():
             try:
                 relay_pending(self.app)
             except Exception:  # noqa: BLE001 - a database hiccup must not kill the relay
                 log.exception("outbox relay pass failed")
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + self.sweep_every
+                try:
+                    sweep_spool()
+                except Exception:  # noqa: BLE001 - nor a full or unreadable spool directory
+                    log.exception("spool sweep failed")
             self.wake.wait(self.interval)
             self.wake.clear()
 

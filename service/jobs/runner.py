@@ -1,7 +1,10 @@
 """Running one outbox job exactly once in effect.
 
-The job row is locked (PostgreSQL ``FOR UPDATE``), the handler runs, and the row is marked done
-in the same transaction. A redelivered message finds the job done and returns without work.
+First the job is claimed in a short transaction of its own: ``running``, ``started_at`` and a
+lease (``SKILLS_JOB_LEASE_SECONDS``), so operators see it running and, should the worker die,
+the relay sends it again once the lease has passed. Then the job row is locked (PostgreSQL
+``FOR UPDATE``), the handler runs, and the row is marked done in the same transaction. A
+redelivered message finds the job done and returns without work.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from sqlmodel import Session, select
 
 from service.core.db import get_engine, is_postgres
 from service.core.observability.logging import scrub
+from service.core.settings import get_settings
 from service.core.timeutil import utcnow
 from service.jobs.handlers import get_handler
 from service.jobs.models import JobStatus, OutboxJob
@@ -39,14 +43,41 @@ def _load_for_update(session: Session, job_id: uuid.UUID) -> OutboxJob | None:
     return session.exec(stmt).first()
 
 
+CLAIMED = "claimed"
+
+
+def _claim(engine, jid: uuid.UUID) -> str:
+    """Marks the job running under a lease, committed before the handler starts; ``CLAIMED``,
+    or why not: missing, done, failed, or running under another worker's live lease."""
+    with Session(engine) as session:
+        job = _load_for_update(session, jid)
+        if job is None:
+            return "missing"
+        if job.status in (JobStatus.done, JobStatus.failed):
+            return job.status
+        now = utcnow()
+        if job.status == JobStatus.running and job.lease_until and job.lease_until > now:
+            return JobStatus.running  # a live worker holds it; the relay resends if it dies
+        job.status = JobStatus.running
+        job.started_at = now
+        job.lease_until = now + timedelta(seconds=get_settings().job_lease_seconds)
+        session.add(job)
+        session.commit()
+        return CLAIMED
+
+
 def run_job_by_id(job_id: str, engine=None) -> str:
     engine = engine or get_engine()
     jid = uuid.UUID(job_id)
     error: Exception | None = None
+    claimed = _claim(engine, jid)
+    if claimed == "missing":
+        log.warning("job not found", extra={"job_id": job_id})
+    if claimed != CLAIMED:
+        return claimed
     with Session(engine) as session:
         job = _load_for_update(session, jid)
         if job is None:
-            log.warning("job not found", extra={"job_id": job_id})
             return "missing"
         if job.status in (JobStatus.done, JobStatus.failed):
             return job.status
@@ -55,6 +86,7 @@ def run_job_by_id(job_id: str, engine=None) -> str:
             get_handler(kind)(session, payload)
             job.status = JobStatus.done
             job.done_at = utcnow()
+            job.lease_until = None
             job.run_attempts += 1
             job.last_error = None
             session.add(job)
@@ -77,6 +109,9 @@ def _record_failure(engine, jid: uuid.UUID, error: Exception) -> str:
         job.last_error = scrub(f"{type(error).__name__}: {error}")[:2000]
         permanent = isinstance(error, JobFailed) or job.run_attempts >= MAX_RUN_ATTEMPTS
         job.status = JobStatus.failed if permanent else JobStatus.sent
+        job.lease_until = None
+        # Celery sends the retry; the relay's resend window starts again from now.
+        job.sent_at = utcnow()
         session.add(job)
         session.commit()
         attempts = job.run_attempts

@@ -21,3 +21,10 @@ def register(app: Celery) -> None:
         from service.jobs.relay import relay_pending
 
         return relay_pending(app)
+
+    @app.task(name="skills.sweep_spool")
+    def sweep_spool() -> int:
+        """Removes orphaned spool files on the host of the worker that runs it."""
+        from service.jobs.spool import sweep_spool as sweep
+
+        return sweep()

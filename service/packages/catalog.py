@@ -1,4 +1,5 @@
-"""The catalog: published packages that learners, the platform and staff may browse."""
+"""The catalog: published packages of active organizations that learners, the platform and
+staff may browse."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from sqlalchemy import func, or_
 from sqlmodel import select
 
 from content.models import Package, PackageVersion, VersionStatus
+from service.accounts.models import Organization
+from service.core.search import contains_text
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ def catalog_query(filters: CatalogFilters) -> Any:
             PackageVersion,
             (PackageVersion.package_id == Package.id) & (PackageVersion.number == newest.c.number),
         )
+        # A deactivated organization's packages leave the catalog (its data stays).
+        .join(Organization, (Organization.id == Package.organization_id) & Organization.is_active)
         .order_by(Package.title, Package.id)
     )
     equal = {
@@ -53,6 +58,9 @@ def catalog_query(filters: CatalogFilters) -> Any:
             stmt = stmt.where(column == value)
     if filters.q:
         stmt = stmt.where(
-            or_(Package.title.contains(filters.q), Package.description.contains(filters.q))
+            or_(
+                contains_text(Package.title, filters.q),
+                contains_text(Package.description, filters.q),
+            )
         )
     return stmt

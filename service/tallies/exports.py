@@ -8,6 +8,9 @@ learners per chunk), so an export of a large breakdown never sits in memory:
 - XLSX: openpyxl's write-only workbook into a temporary file (the format is a ZIP and needs a
   seekable file), then streamed back in 64 KiB chunks and deleted.
 
+Text cells go through :mod:`service.core.spreadsheet`, so a name that looks like a formula
+opens as text.
+
 Each export opens its own database session: the response body is produced after the request
 handler has returned.
 """
@@ -24,6 +27,7 @@ from collections.abc import Iterator
 from sqlmodel import Session
 
 from service.core.db import get_engine
+from service.core.spreadsheet import csv_row, xlsx_row
 from service.tallies.dimensions import build_query
 from service.tallies.labels import LABEL_COLUMNS, Labeller
 from service.tallies.queries import iter_breakdown
@@ -71,10 +75,10 @@ def csv_stream(
         return data
 
     buffer.write(BOM)
-    writer.writerow(header(group_by))
+    writer.writerow(csv_row(header(group_by)))
     yield flush()
     for row in _rows(group_by, filters, organization_id):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(csv_row(row))
         if buffer.tell() > 32_768:
             yield flush()
     yield flush()
@@ -87,9 +91,9 @@ def xlsx_stream(
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("tallies")
-    sheet.append(header(group_by))
+    sheet.append(xlsx_row(sheet, header(group_by)))
     for row in _rows(group_by, filters, organization_id):
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:

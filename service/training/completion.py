@@ -11,6 +11,12 @@ exactly once:
 - only that winner records the outbox job ``credentials.issue`` (deduplicated on
   ``credential:<enrollment id>``) in the same transaction, so a rollback leaves neither.
 
+A subsidy granted at enrolment is re-checked here, under the learner's row lock (taken first,
+the documented lock order), against the person's other *completed* subsidised trainings: when
+another completion used the slot meanwhile, this one completes unsubsidised, with the reasons
+recorded as ``subsidy_decision.at_completion`` and audited. The person still completes and
+still gets the credential; only the subsidy claim is off.
+
 A completion is one person-time (人次) in ``completion_year``: the Asia/Shanghai calendar year of
 ``completed_at`` (DESIGN.md, Domain / Completion). What else must change in the same
 transaction (the tallies' rollups) subscribes with :func:`on_completion`; the composition root
@@ -25,12 +31,14 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from service.accounts.audit import record_audit
 from service.core.errors import DomainError
 from service.core.timeutil import CITY_TZ
 from service.jobs.outbox import enqueue
 from service.training.models import Enrollment, HoursEntry, Offering
-from service.training.progress import lock_enrollment, move
+from service.training.progress import lock_enrollment, lock_learner, move
 from service.training.states import EnrollmentState, completion_due
+from service.training.subsidy_history import decide_subsidy
 
 CREDENTIAL_JOB = "credentials.issue"
 
@@ -64,6 +72,7 @@ def assessment_passed(enrollment: Enrollment) -> bool | None:
 
 def complete_if_due(session: Session, enrollment: Enrollment, now: datetime) -> bool:
     """Complete ``enrollment`` if it is due; True only for the call that completed it."""
+    lock_learner(session, enrollment.learner_id)
     locked = lock_enrollment(session, enrollment.id)
     if locked.state != EnrollmentState.IN_PROGRESS:
         return False
@@ -86,6 +95,8 @@ def complete_if_due(session: Session, enrollment: Enrollment, now: datetime) -> 
         )
     except DomainError:
         return False  # a concurrent caller completed (or ended) it first
+    if locked.subsidised:
+        _recheck_subsidy(session, locked, offering)
     for listener in _listeners:
         listener(session, locked, offering, now)
     enqueue(
@@ -95,3 +106,24 @@ def complete_if_due(session: Session, enrollment: Enrollment, now: datetime) -> 
         dedupe_key=f"credential:{locked.id}",
     )
     return True
+
+
+def _recheck_subsidy(session: Session, enrollment: Enrollment, offering: Offering) -> None:
+    """The enrolment's subsidy, decided again against the other completed trainings."""
+    decision = decide_subsidy(session, enrollment.learner_id, offering, excluding=enrollment.id)
+    enrollment.subsidy_decision = {
+        **(enrollment.subsidy_decision or {}),
+        "at_completion": decision.as_dict(),
+    }
+    if not decision.granted:
+        enrollment.subsidised = False
+        record_audit(
+            session,
+            actor=None,
+            action="enrollment.subsidy_withdrawn",
+            subject_type="enrollment",
+            subject_id=str(enrollment.id),
+            detail="reasons=" + ",".join(r.code for r in decision.reasons),
+        )
+    session.add(enrollment)
+    session.flush()

@@ -7,12 +7,16 @@ CHECK constraint ``seats_taken <= capacity`` backs it up. Withdrawal gives the s
 completed and failed enrollments keep theirs.
 
 Subsidy (rules in :mod:`.subsidy`, parameters in ``ref_training_policy``): the
-history is the learner's earlier enrollments whose subsidy was granted. The learner's row is
-locked first, so two concurrent subsidised enrollments of one person are decided one after the
-other. The candidate year is the Asia/Shanghai calendar year in which the offering *starts*
-(funding follows the year the training is delivered). A refused subsidy does not refuse the
-enrollment (the person may still attend, unsubsidised) unless the client asks
-``require_subsidy``; either way the decision and its reasons are recorded.
+history is the learner's *completed* subsidised trainings (:mod:`.subsidy_history`); the
+decision made here is re-checked when the training completes (:mod:`.completion`). The
+learner's row is locked first, so two concurrent subsidised enrollments of one person are
+decided one after the other. The candidate year is the Asia/Shanghai calendar year in which
+the offering *starts* (funding follows the year the training is delivered). A refused subsidy
+does not refuse the enrollment (the person may still attend, unsubsidised) unless the client
+asks ``require_subsidy``; either way the decision and its reasons are recorded.
+
+Consent: the enroller's proof of the person (:mod:`.consent`) is stored as ``consent_proof``
+and in the audit entry. A deactivated organization's offerings take no new enrollments (409).
 
 Assessment: the score is compared with the offering's pass mark. A failing result ends the
 enrollment as ``failed`` (terminal, see :mod:`.states`: a retake is a new enrollment, and the
@@ -28,17 +32,17 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from service.accounts.access import Principal
+from service.accounts.access import ORGANIZATION_INACTIVE, Principal
 from service.accounts.audit import record_audit
+from service.accounts.models import Organization
 from service.core.errors import Conflict, Invalid
 from service.core.timeutil import CITY_TZ
 from service.training.completion import complete_if_due
 from service.training.models import Enrollment, Learner, Offering
 from service.training.progress import ensure_started, lock_enrollment, lock_learner, move
-from service.training.reference_checks import load_policy, subsidy_rules
 from service.training.reference_data import FundingKind
 from service.training.states import EnrollmentState
-from service.training.subsidy import PriorSubsidy, SubsidyCandidate, SubsidyDecision, decide
+from service.training.subsidy_history import decide_subsidy
 
 
 class AlreadyEnrolled(Exception):  # noqa: N818 - a signal, not a failure
@@ -54,26 +58,6 @@ def find(session: Session, learner_id: uuid.UUID, offering_id: uuid.UUID) -> Enr
     ).first()
 
 
-def subsidy_history(session: Session, learner_id: uuid.UUID) -> list[PriorSubsidy]:
-    rows = session.exec(
-        select(Enrollment, Offering).where(
-            Enrollment.learner_id == learner_id,
-            Enrollment.subsidised.is_(True),
-            Enrollment.offering_id == Offering.id,
-        )
-    ).all()
-    return [
-        PriorSubsidy(off.occupation_code, off.level, enr.subsidy_year, EnrollmentState(enr.state))
-        for enr, off in rows
-    ]
-
-
-def decide_subsidy(session: Session, learner_id: uuid.UUID, offering: Offering) -> SubsidyDecision:
-    candidate = SubsidyCandidate(offering.occupation_code, offering.level, offering.starts_on.year)
-    rules = subsidy_rules(load_policy(session))
-    return decide(rules, candidate, subsidy_history(session, learner_id))
-
-
 def enroll(
     session: Session,
     principal: Principal,
@@ -82,14 +66,21 @@ def enroll(
     *,
     require_subsidy: bool,
     now: datetime,
+    proof: str,
 ) -> Enrollment:
-    """Create the enrollment (flushed, not committed) or raise :class:`AlreadyEnrolled`."""
+    """Create the enrollment (flushed, not committed) or raise :class:`AlreadyEnrolled`.
+    ``proof`` names how the enroller proved the person (:mod:`.consent`)."""
     lock_learner(session, learner.id)
     existing = find(session, learner.id, offering.id)
     if existing is not None:
         raise AlreadyEnrolled(existing)
     if offering.ends_on < now.astimezone(CITY_TZ).date():
         raise Conflict("offering-ended", "This offering has ended.")
+    organization = session.get(Organization, offering.organization_id)
+    if organization is None or not organization.is_active:
+        raise Conflict(
+            ORGANIZATION_INACTIVE, "The organization running this offering has been deactivated."
+        )
 
     decision = None
     if offering.funding == FundingKind.SUBSIDISED:
@@ -122,6 +113,7 @@ def enroll(
             subsidy_year=offering.starts_on.year if decision is not None else None,
             subsidy_decision=decision.as_dict() if decision is not None else None,
             enrolled_by=principal.user_id,
+            consent_proof=proof,
             created_at=now,
         )
         session.add(enrollment)
@@ -140,7 +132,9 @@ def enroll(
         action="enrollment.create",
         subject_type="enrollment",
         subject_id=str(enrollment.id),
-        detail="subsidy=" + ("n/a" if decision is None else str(decision.granted).lower()),
+        detail="subsidy="
+        + ("n/a" if decision is None else str(decision.granted).lower())
+        + f";proof={proof}",
     )
     return enrollment
 
@@ -184,6 +178,7 @@ def record_assessment(
             f"{offering.pass_mark}.",
             field="passed",
         )
+    lock_learner(session, enrollment.learner_id)  # lock order: learner, then enrollment
     locked = ensure_started(session, lock_enrollment(session, enrollment.id), now)
     if locked.state != EnrollmentState.IN_PROGRESS:
         raise Conflict(

@@ -15,9 +15,10 @@ from sqlmodel import Session, select
 
 from service.accounts.access import Principal
 from service.accounts.audit import apply_changes, record_audit
-from service.accounts.models import Organization, Role, User
-from service.core.errors import Conflict, Invalid
+from service.accounts.models import ORG_ROLES, Organization, Role, User
+from service.core.errors import Conflict, Forbidden, Invalid
 from service.core.settings import get_settings
+from service.training.consent import holder_matches, holder_refused
 from service.training.idnumber import InvalidPersonalNumber, validate_id_number, validate_phone
 from service.training.models import Learner
 from service.training.pii import PiiCipher, mask_id, mask_phone
@@ -42,9 +43,62 @@ def _valid_phone(value: str) -> str:
         raise Invalid(exc.code.replace("_", "-"), exc.message, field="phone") from None
 
 
+def fingerprint_of(id_number: str) -> str:
+    return cipher().fingerprint(_valid_id(id_number))
+
+
 def find_by_id_number(session: Session, id_number: str) -> Learner | None:
-    fingerprint = cipher().fingerprint(_valid_id(id_number))
+    fingerprint = fingerprint_of(id_number)
     return session.exec(select(Learner).where(Learner.id_fingerprint == fingerprint)).first()
+
+
+def find_for_holder(session: Session, id_number: str, name: str | None) -> Learner:
+    """Staff find a person only with the holder check (number and name); one refusal for an
+    unknown number, a wrong name or a missing name, so nothing tells whether it exists."""
+    fingerprint = fingerprint_of(id_number)
+    learner = session.exec(select(Learner).where(Learner.id_fingerprint == fingerprint)).first()
+    if name is None or not holder_matches(learner, fingerprint, name):
+        raise holder_refused()
+    assert learner is not None
+    return learner
+
+
+def check_group_change(principal: Principal, reason: str | None) -> str:
+    """Target groups (statistical: rural, veterans, ...) are facts a provider or the city
+    checked, never a self-declaration; every change names why, for the audit trail."""
+    if not (principal.is_admin or principal.role in ORG_ROLES):
+        raise Forbidden(
+            "groups-staff-only",
+            "Target groups are set by the training organization's staff or the city.",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(
+            "groups-reason-required",
+            "Setting target groups needs groups_reason (what was checked).",
+            field="groups_reason",
+        )
+    return reason
+
+
+def _audit_groups(session: Session, principal: Principal, learner: Learner, reason: str) -> None:
+    # The group codes and the staff's reason; the reason is free text from staff, asked to
+    # name the evidence checked, not the person.
+    record_audit(
+        session,
+        actor=principal,
+        action="learner.groups",
+        subject_type="learner",
+        subject_id=str(learner.id),
+        detail=f"groups={','.join(learner.groups) or '-'};reason={reason}",
+    )
+
+
+def _existing_for(principal: Principal, learner: Learner, fingerprint: str, name: str) -> Learner:
+    """An existing person goes to org staff only with the holder check (name must match)."""
+    if principal.role in ORG_ROLES and not holder_matches(learner, fingerprint, name):
+        raise holder_refused()
+    return learner
 
 
 def _check_links(
@@ -70,22 +124,24 @@ def create_or_find(
     name: str,
     district_code: str,
     groups: list[str],
+    groups_reason: str | None = None,
     phone: str | None = None,
     employer_organization_id: uuid.UUID | None = None,
     user_id: uuid.UUID | None = None,
 ) -> tuple[Learner, bool]:
     """Return ``(learner, created)``. An existing person is returned unchanged (use PATCH to
-    change attributes), so a roster import can be re-run safely. A new learner is flushed; the
-    caller commits."""
+    change attributes), so a roster import can be re-run safely; to org staff only when the
+    name matches (:mod:`.consent`). A new learner is flushed; the caller commits."""
     number = _valid_id(id_number)
     phone_number = _valid_phone(phone) if phone else None
     pii = cipher()
     fingerprint = pii.fingerprint(number)
     existing = session.exec(select(Learner).where(Learner.id_fingerprint == fingerprint)).first()
     if existing is not None:
-        return existing, False
+        return _existing_for(principal, existing, fingerprint, name), False
     check_district(session, district_code)
     groups = check_groups(session, groups)
+    reason = check_group_change(principal, groups_reason) if groups else None
     if principal.role == Role.learner:
         user_id = principal.user_id  # self-registration links the caller's account
     _check_links(session, employer_organization_id, user_id)
@@ -100,6 +156,7 @@ def create_or_find(
         groups=groups,
         employer_organization_id=employer_organization_id,
         user_id=user_id,
+        registered_by_organization_id=principal.org_id if principal.role in ORG_ROLES else None,
     )
     if phone_number:
         _set_phone(learner, pii, phone_number)
@@ -114,6 +171,8 @@ def create_or_find(
             subject_type="learner",
             subject_id=str(learner_id),
         )
+        if reason is not None:
+            _audit_groups(session, principal, learner, reason)
         session.flush()
         savepoint.commit()
     except IntegrityError:
@@ -124,7 +183,7 @@ def create_or_find(
         ).first()
         if existing is None:
             raise
-        return existing, False
+        return _existing_for(principal, existing, fingerprint, name), False
     return learner, True
 
 
@@ -134,9 +193,19 @@ def _set_phone(learner: Learner, pii: PiiCipher, phone: str) -> None:
     learner.phone_masked = mask_phone(phone)
 
 
-def update(session: Session, principal: Principal, learner: Learner, changes: dict) -> Learner:
+def update(
+    session: Session,
+    principal: Principal,
+    learner: Learner,
+    changes: dict,
+    *,
+    groups_reason: str | None = None,
+) -> Learner:
     """Change attributes (never the ID number: a different number is a different person).
     Not committed: the caller commits."""
+    reason = None
+    if "groups" in changes:
+        reason = check_group_change(principal, groups_reason)
     if "district_code" in changes:
         check_district(session, changes["district_code"])
     if "groups" in changes:
@@ -158,6 +227,8 @@ def update(session: Session, principal: Principal, learner: Learner, changes: di
         subject_type="learner",
         subject_id=str(learner.id),
     )
+    if reason is not None:
+        _audit_groups(session, principal, learner, reason)
     return learner
 
 

@@ -42,6 +42,11 @@ class Learner(SQLModel, table=True):
         default=None, foreign_key="organization.id", index=True
     )
     user_id: uuid.UUID | None = Field(default=None, foreign_key="user.id", unique=True)
+    # The organization whose staff registered this (then new) person: it held the person's
+    # number and name, which is the proof it may enrol them without a further holder check.
+    registered_by_organization_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organization.id"
+    )
     created_at: datetime = created_at()
     updated_at: datetime | None = timestamp()
 
@@ -106,6 +111,8 @@ class Enrollment(SQLModel, table=True):
     package_passed: bool | None = None
     package_score: float | None = None
     enrolled_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    # How the enroller proved the person agreed (``service.training.consent``); no personal data.
+    consent_proof: str | None = Field(default=None, max_length=20)
     created_at: datetime = created_at()
     started_at: datetime | None = timestamp()
     completed_at: datetime | None = timestamp()

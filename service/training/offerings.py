@@ -105,6 +105,8 @@ class OfferingFilters:
     cluster_code: str | None = None
     open_on: date | None = None  # offerings running (not ended) on this date
     with_seats: bool = False
+    # A deactivated organization's offerings leave every listing but the administrators'.
+    active_organizations_only: bool = True
 
 
 def search_statement(f: OfferingFilters):
@@ -126,7 +128,13 @@ def search_statement(f: OfferingFilters):
         stmt = stmt.where(Offering.ends_on >= f.open_on)
     if f.with_seats:
         stmt = stmt.where(Offering.seats_taken < Offering.capacity)
+    if f.active_organizations_only:
+        stmt = stmt.where(Offering.organization_id.in_(active_organization_ids()))
     return stmt
+
+
+def active_organization_ids():
+    return select(Organization.id).where(Organization.is_active.is_(True))
 
 
 def nearby(

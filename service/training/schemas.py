@@ -21,6 +21,12 @@ DistrictCode = Field(pattern=r"^\d{6}$")
 # External ids make writes idempotent and are compared byte for byte: no control characters
 # (PostgreSQL cannot store NUL at all, so SQLite and PostgreSQL would otherwise disagree).
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]+$"
+GroupsReason = Field(
+    default=None,
+    max_length=200,
+    pattern=NO_CONTROL_CHARS,
+    description="Required with groups (staff and admins only): what was checked; audited",
+)
 
 
 class LearnerIn(BaseModel):
@@ -30,6 +36,7 @@ class LearnerIn(BaseModel):
     phone: str | None = Field(default=None, max_length=30, repr=False)
     district_code: str = DistrictCode
     groups: list[LearnerGroup] = Field(default_factory=list, max_length=8)
+    groups_reason: str | None = GroupsReason
     employer_organization_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = None
 
@@ -40,6 +47,7 @@ class LearnerPatch(BaseModel):
     phone: str | None = Field(default=None, max_length=30, repr=False)
     district_code: str | None = Field(default=None, pattern=r"^\d{6}$")
     groups: list[LearnerGroup] | None = Field(default=None, max_length=8)
+    groups_reason: str | None = GroupsReason
     employer_organization_id: uuid.UUID | None = None
 
     _no_nulls = refuse_nulls("name", "district_code")
@@ -149,6 +157,10 @@ class EnrollmentIn(BaseModel):
     learner_id: uuid.UUID | None = Field(
         default=None, description="Omit for yourself (learner) or with X-Learner-Id (platform)"
     )
+    # The holder check: staff enrolling a person another organization registered send the
+    # person's ID number and name (body only, never stored, never echoed).
+    id_number: str | None = Field(default=None, min_length=1, max_length=40, repr=False)
+    name: str | None = Field(default=None, min_length=1, max_length=100, repr=False)
     require_subsidy: bool = Field(
         default=False,
         description="Refuse (409 with the reasons) instead of enrolling unsubsidised",

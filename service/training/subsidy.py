@@ -13,13 +13,13 @@ Every failing rule is reported, not only the first, so a learner or trainer sees
 at once. The decision carries the rules version and a snapshot of the parameters so a recorded
 decision can be explained later even after the parameters change.
 
-Which prior subsidised enrollments count (decision):
-
-- ``withdrawn`` never counts: the place was given back.
-- ``enrolled``, ``in_progress`` and ``completed`` count for every rule.
-- ``failed`` counts toward the annual limit (a funded training place was used that year) but does
-  not block a retake of the same occupation and level, and does not make a lower level
-  unavailable: the person never reached that level, and subsidies exist to get them there.
+Which prior subsidised enrollments count (decision): only ``completed`` ones, for every rule.
+A subsidy is claimed when a training is completed, so that is when a slot is used. Counting
+enrolments instead let anyone who could enrol a person (or the person's own abandoned or failed
+attempts) use up the slots without a subsidy ever being paid. Consequently an enrolment may be
+granted while other granted enrolments are still open; the decision is re-checked at completion
+(:mod:`.completion`), and a completion that would exceed a rule completes *unsubsidised*, with
+the reasons recorded next to the enrolment decision.
 
 The status sets are parameters, so a different policy is a settings change, not a code change.
 """
@@ -36,15 +36,13 @@ from service.training.occupations import level_name
 from service.training.reasons import Reason
 from service.training.states import EnrollmentState
 
-RULES_VERSION = "2024.1"
+RULES_VERSION = "2026.1"  # slots are used by completed trainings
 
 ANNUAL_LIMIT_REACHED = "annual_limit_reached"
 OCCUPATION_LEVEL_ALREADY_SUBSIDISED = "occupation_level_already_subsidised"
 LOWER_LEVEL_AFTER_HIGHER = "lower_level_after_higher"
 
-_ALL_BUT_FAILED = frozenset(
-    {EnrollmentState.ENROLLED, EnrollmentState.IN_PROGRESS, EnrollmentState.COMPLETED}
-)
+_COMPLETED = frozenset({EnrollmentState.COMPLETED})
 
 
 class SubsidyRules(BaseModel):
@@ -55,9 +53,9 @@ class SubsidyRules(BaseModel):
     max_per_year: int | None = Field(default=3, ge=1, description="None means no annual limit")
     one_per_occupation_level: bool = True
     no_lower_level_after_higher: bool = True
-    annual_limit_statuses: frozenset[EnrollmentState] = _ALL_BUT_FAILED | {EnrollmentState.FAILED}
-    same_level_statuses: frozenset[EnrollmentState] = _ALL_BUT_FAILED
-    lower_level_statuses: frozenset[EnrollmentState] = _ALL_BUT_FAILED
+    annual_limit_statuses: frozenset[EnrollmentState] = _COMPLETED
+    same_level_statuses: frozenset[EnrollmentState] = _COMPLETED
+    lower_level_statuses: frozenset[EnrollmentState] = _COMPLETED
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +72,7 @@ class SubsidyCandidate:
 
 @dataclass(frozen=True, slots=True)
 class PriorSubsidy:
-    """A previous *subsidised* enrollment of the same person and its current state."""
+    """Another *subsidised* enrollment of the same person and its current state."""
 
     occupation_code: str
     level: int

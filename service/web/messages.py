@@ -392,6 +392,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The holder has withdrawn this share link. To verify the credential, ask them "
         "for a new link or the credential file.",
     },
+    "ratelimit.title": {"zh": "请求过于频繁", "en": "Too many attempts"},
+    "ratelimit.body": {
+        "zh": "您所在的网络在短时间内提交了太多次，请稍等一分钟后再试。",
+        "en": "Too many attempts came from your network in a short time. Please wait a minute "
+        "and try again.",
+    },
     "notfound.title": {"zh": "找不到此页面", "en": "Page not found"},
     "notfound.body": {
         "zh": "链接可能不完整或有误，请检查后重试。",

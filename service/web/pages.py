@@ -38,6 +38,18 @@ def home(request: Request):
     return RedirectResponse(PageContext(request).link("/verify"), status_code=303)
 
 
+def too_many_requests_page(request: Request, retry_after: int) -> Response:
+    """What a person using a form (``/verify``, the holder check) sees past the rate limit."""
+    return render(
+        PageContext(request),
+        "message.html",
+        429,
+        headers={"Retry-After": str(retry_after)},
+        title_key="ratelimit.title",
+        body_key="ratelimit.body",
+    )
+
+
 # ---- /verify ------------------------------------------------------------------------------------
 
 

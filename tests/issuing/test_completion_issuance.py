@@ -20,7 +20,8 @@ from tests.fixtures.builder import make_id_number, session_entry
 
 def _complete(world, headers_learner, learner):
     offering = world.offering(required_minutes=360, mode="offline")
-    enrollment = world.enroll(learner["id"], offering["id"]).json()
+    # the person enrols themselves: the provider did not register them
+    enrollment = world.enroll(learner["id"], offering["id"], headers=headers_learner).json()
     day1, day2 = world.today - timedelta(days=2), world.today - timedelta(days=1)
     world.hours(
         [
@@ -54,7 +55,7 @@ def test_completion_issues_one_credential_the_learner_owns(
     number = make_id_number(birth="19880412")
     learner_user = world.make_user("learner")
     headers = world.login(learner_user)
-    learner = world.learner(headers=headers, id_number=number)
+    learner = world.learner(headers=headers, id_number=number, groups=[])
     enrollment = _complete(world, headers, learner)
     _run_issue_jobs(session, engine)
     assert len(session.exec(select(Credential)).all()) == 1
@@ -101,7 +102,7 @@ def test_completion_issues_one_credential_the_learner_owns(
 
     # Another learner sees nothing of it.
     other = world.login(world.make_user("learner"))
-    world.learner(headers=other)
+    world.learner(headers=other, groups=[])
     assert client.get(item["downloads"]["jwt"], headers=other).status_code == 404
     assert client.get("/api/v1/me/credentials", headers=other).json()["total"] == 0
 

@@ -1,6 +1,6 @@
-"""Concurrent duplicates on PostgreSQL: the same completion from many threads, one person's
-completions racing each other, duplicated credential records, and batches that complete many
-enrollments while single completions run: the rollups stay equal to the recomputation and no
+"""Concurrent duplicates, on SQLite and PostgreSQL: the same completion from many threads, one
+person's completions racing each other, duplicated credential records, and batches that complete
+many enrollments while single completions run: the rollups stay equal to the recomputation and no
 transaction deadlocks."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-import pytest
 from sqlmodel import Session
 
 from service.tallies.queries import breakdown
@@ -20,9 +19,6 @@ from service.training.models import Enrollment
 from tests.fixtures.builder import city_noon
 
 DAY = date(2025, 3, 3)
-
-
-pytestmark = pytest.mark.postgres
 
 
 def _race(engine, jobs, work):

@@ -7,7 +7,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
 from sqlmodel import Session, select
 
 from service.core.timeutil import as_utc, utcnow
@@ -67,7 +66,6 @@ def test_assessment_must_agree_with_the_pass_mark(world, client, session):
     assert session.get(Enrollment, uuid.UUID(e["id"])).assessment_score is None
 
 
-@pytest.mark.postgres
 def test_concurrent_completion_counts_once(world, client, engine):
     e = _due_enrollment(world, client)
     with Session(engine) as s:

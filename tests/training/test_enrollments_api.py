@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
-
-import pytest
+from datetime import date, timedelta
 
 from service.accounts.models import IdempotencyRecord
 from service.training.models import Enrollment, Offering
-from tests.fixtures.builder import count
+from tests.fixtures.builder import count, session_entry
 
 
 def test_repeat_and_idempotency_key_return_the_same_enrollment(world, client, session):
@@ -45,7 +43,6 @@ def test_capacity_full_is_409_and_withdrawal_frees_the_seat(world, client, sessi
     assert world.enroll(b["id"], offering["id"]).status_code == 201
 
 
-@pytest.mark.postgres
 def test_capacity_holds_under_concurrent_requests(world, client, session):
     offering = world.offering(capacity=3, funding="market")
     people = [world.learner() for _ in range(10)]
@@ -57,7 +54,6 @@ def test_capacity_holds_under_concurrent_requests(world, client, session):
     assert session.get(Offering, __import__("uuid").UUID(offering["id"])).seats_taken == 3
 
 
-@pytest.mark.postgres
 def test_same_person_concurrently_gets_one_enrollment(world, client, session):
     offering = world.offering(capacity=5)
     person = world.learner()
@@ -73,22 +69,45 @@ def _codes(enrollment: dict) -> list[str]:
     return [r["code"] for r in enrollment["subsidy_decision"]["reasons"]]
 
 
+def _day(world) -> date:
+    """A finished day of this year (hours are not accepted for the future)."""
+    return world.today - timedelta(days=1) if world.today.timetuple().tm_yday > 1 else world.today
+
+
+def _completed(world, person: dict, hour: int, **fields) -> dict:
+    """A subsidised training of ``person``, completed: slots are used by completions."""
+    offering = world.offering(
+        **{
+            "starts_on": date(_day(world).year, 1, 1).isoformat(),
+            "required_minutes": 60,
+            "assessment_required": False,
+            "mode": "offline",
+        }
+        | fields
+    )
+    enrollment = world.enroll(person["id"], offering["id"]).json()
+    world.hours([session_entry(enrollment["id"], f"c-{enrollment['id']}", _day(world), hour, 60)])
+    done = world.client.get(f"/api/v1/enrollments/{enrollment['id']}", headers=world.trainer)
+    assert done.json()["state"] == "completed" and done.json()["subsidised"], done.text
+    return done.json()
+
+
 def test_subsidy_annual_limit(world):
     person = world.learner()
-    year = world.today.year
+    year = _day(world).year
     occupations = ["6-18-02-04", "6-31-01-03", "4-03-02-01", "4-10-01-05"]
-    results = []
-    for code in occupations:
-        off = world.offering(occupation_code=code, starts_on=date(year, 1, 1).isoformat())
-        results.append(world.enroll(person["id"], off["id"]).json())
-    assert [r["subsidised"] for r in results] == [True, True, True, False]
-    assert _codes(results[3]) == ["annual_limit_reached"]
-    assert results[3]["state"] == "enrolled"  # attends unsubsidised
+    for hour, code in enumerate(occupations[:3], start=8):
+        _completed(world, person, hour, occupation_code=code)
+    off = world.offering(occupation_code=occupations[3], starts_on=date(year, 1, 1).isoformat())
+    fourth = world.enroll(person["id"], off["id"]).json()
+    assert fourth["subsidised"] is False
+    assert _codes(fourth) == ["annual_limit_reached"]
+    assert fourth["state"] == "enrolled"  # attends unsubsidised
 
 
 def test_subsidy_same_occupation_level_once_and_refusal_writes_nothing(world, session):
     person = world.learner()
-    world.enroll(person["id"], world.offering()["id"])
+    _completed(world, person, 8)
     second = world.offering()
     before = count(session, Enrollment)
     refused = world.enroll(person["id"], second["id"], require_subsidy=True)
@@ -102,7 +121,7 @@ def test_subsidy_same_occupation_level_once_and_refusal_writes_nothing(world, se
 
 def test_subsidy_no_lower_level_after_higher(world):
     person = world.learner()
-    world.enroll(person["id"], world.offering(level=3)["id"])
+    _completed(world, person, 8, level=3)
     lower = world.enroll(person["id"], world.offering(level=4)["id"]).json()
     assert _codes(lower) == ["lower_level_after_higher"]
     higher = world.enroll(person["id"], world.offering(level=2)["id"]).json()

@@ -5,8 +5,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
-
 from service.training.models import HoursEntry, HoursRejection
 from tests.fixtures.builder import count, session_entry
 
@@ -109,7 +107,6 @@ def test_bad_batches_are_422_and_write_nothing(world, client, session):
     assert count(session, HoursEntry) == 0
 
 
-@pytest.mark.postgres
 def test_concurrent_identical_batches_do_not_double_count(world, client, session):
     _, person, e = _enrolled(world)
     day = world.today - timedelta(days=1)

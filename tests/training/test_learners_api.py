@@ -20,6 +20,7 @@ def test_create_or_find_dedupes_and_masks(world, client, session):
         "district_code": "330203",
         "phone": "138 0013 8000",
         "groups": ["rural", "rural"],
+        "groups_reason": "户籍证明已核验",
     }
     first = client.post("/api/v1/learners", json=body, headers=world.trainer)
     assert first.status_code == 201, first.text

@@ -83,8 +83,8 @@ def test_other_occupation_does_not_interfere():
 def test_all_rules_fail_together_and_all_are_listed():
     history = [
         PriorSubsidy(ELECTRICIAN, 4, 2025, S.COMPLETED),
-        PriorSubsidy(ELECTRICIAN, 2, 2025, S.IN_PROGRESS),
-        PriorSubsidy(COOK, 5, 2025, S.ENROLLED),
+        PriorSubsidy(ELECTRICIAN, 2, 2025, S.COMPLETED),
+        PriorSubsidy(COOK, 5, 2025, S.COMPLETED),
     ]
     decision = decide(RULES, SubsidyCandidate(ELECTRICIAN, 4, 2025), history)
     assert not decision.granted
@@ -102,13 +102,18 @@ def test_withdrawn_never_counts():
     assert decide(RULES, SubsidyCandidate(ELECTRICIAN, 4, 2025), history).granted
 
 
-def test_failed_counts_toward_the_year_but_allows_retake_and_lower_level():
+def test_only_completed_trainings_use_a_slot():
+    # Slots are used when a subsidy can be claimed: enrolments, trainings in progress and
+    # failed ones (possibly started by someone else for the person) never exhaust them.
     failed_same = [PriorSubsidy(ELECTRICIAN, 4, 2025, S.FAILED)]
     assert decide(RULES, SubsidyCandidate(ELECTRICIAN, 4, 2025), failed_same).granted
     failed_higher = [PriorSubsidy(ELECTRICIAN, 3, 2025, S.FAILED)]
     assert decide(RULES, SubsidyCandidate(ELECTRICIAN, 4, 2025), failed_higher).granted
-    three_failed = [PriorSubsidy(code, 5, 2025, S.FAILED) for code in (WELDER, COOK, CARER)]
-    decision = decide(RULES, SubsidyCandidate(ELECTRICIAN, 5, 2025), three_failed)
+    for state in (S.FAILED, S.ENROLLED, S.IN_PROGRESS):
+        open_or_failed = [PriorSubsidy(code, 5, 2025, state) for code in (WELDER, COOK, CARER)]
+        assert decide(RULES, SubsidyCandidate(ELECTRICIAN, 5, 2025), open_or_failed).granted
+    three_done = [PriorSubsidy(code, 5, 2025, S.COMPLETED) for code in (WELDER, COOK, CARER)]
+    decision = decide(RULES, SubsidyCandidate(ELECTRICIAN, 5, 2025), three_done)
     assert codes(decision) == [ANNUAL_LIMIT_REACHED]
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -109,38 +106,6 @@ def completions(city):
 
 
 # ---- browser ------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def live_server(app, settings):
-    """The same app (same settings, same test database) served over real HTTP.
-
-    ``SKILLS_PUBLIC_BASE_URL`` is pointed at the server so share URLs and QR codes open it.
-    """
-    import uvicorn
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings.public_base_url = base
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.02)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,8 @@ class JobOut(BaseModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    started_at: datetime | None  # when a worker claimed it (status running)
+    lease_until: datetime | None  # past this the worker is taken for dead and it is sent again
     done_at: datetime | None
 
 

@@ -99,17 +99,26 @@ async def signed_upload(key: str, request: Request, settings: SettingsDep):
     if verify is None:
         raise not_found("Upload target")
     spool = str(settings.spool_dir) if settings.spool_dir else None
-    upload = await receive_upload(
-        request, file_field="file", max_bytes=settings.package_max_upload_bytes, spool_dir=spool
-    )
-    try:
-        grant = verify(upload.fields)
+    granted = []
+
+    def authorize(fields: dict[str, str]) -> int:
+        # The signed fields precede the file (as in S3's POST policy): they are checked before
+        # a byte of the file is spooled, so an unsigned upload costs no disk.
+        grant = verify(fields)
         if grant is None or grant.key != key:
             raise Problem(403, "signature-invalid", "This upload form is invalid or has expired.")
-        if upload.size > grant.max_bytes:
-            raise Problem(
-                413, "upload-too-large", f"The upload exceeds the limit of {grant.max_bytes} bytes."
-            )
+        granted.append(grant)
+        return grant.max_bytes
+
+    upload = await receive_upload(
+        request,
+        file_field="file",
+        max_bytes=settings.package_max_upload_bytes,
+        spool_dir=spool,
+        authorize=authorize,
+    )
+    grant = granted[0]  # receive_upload returns only after authorize() accepted the file
+    try:
 
         def store():
             with open(upload.path, "rb") as fh:

@@ -17,9 +17,10 @@ from service.api.deps import (
     StaffPrincipal,
 )
 from service.api.idempotency import run_idempotent
-from service.api.pagination import Page, PageParamsDep, paginate
+from service.api.pagination import PLAIN_TEXT, Page, PageParamsDep, paginate
 from service.api.problems import conflict, not_found
 from service.api.schemas.accounts import OrganizationIn, OrganizationOut, OrganizationPatch
+from service.core.search import contains_text
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
 
@@ -68,7 +69,7 @@ def list_organizations(
     session: SessionDep,
     district_code: str | None = Query(None, pattern=r"^\d{6}$"),
     kind: str | None = Query(None, max_length=40),
-    q: str | None = Query(None, max_length=100, description="Name contains"),
+    q: str | None = Query(None, max_length=100, pattern=PLAIN_TEXT, description="Name contains"),
 ):
     stmt = select(Organization).order_by(Organization.name, Organization.id)
     scope = org_filter(principal)
@@ -79,7 +80,7 @@ def list_organizations(
     if kind:
         stmt = stmt.where(Organization.kind == kind)
     if q:
-        stmt = stmt.where(Organization.name.contains(q))
+        stmt = stmt.where(contains_text(Organization.name, q))
     items, total = paginate(session, stmt, params)
     return Page(items=items, total=total, limit=params.limit, offset=params.offset)
 

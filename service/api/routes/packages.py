@@ -16,7 +16,7 @@ from content.versions import find_by_sha
 from service.accounts.access import Principal, org_filter
 from service.api.deps import CurrentPrincipal, SessionDep, SettingsDep, StaffPrincipal
 from service.api.idempotency import run_idempotent
-from service.api.pagination import Page, PageParamsDep, paginate
+from service.api.pagination import PLAIN_TEXT, Page, PageParamsDep, paginate
 from service.api.schemas.packages import (
     CatalogEntry,
     DirectUploadOut,
@@ -257,7 +257,9 @@ def catalog(
     organization_id: Annotated[uuid.UUID | None, Query()] = None,
     format: str | None = Query(None, max_length=20),
     language: str | None = Query(None, max_length=20),
-    q: str | None = Query(None, max_length=100, description="Text in title or description"),
+    q: str | None = Query(
+        None, max_length=100, pattern=PLAIN_TEXT, description="Text in title or description"
+    ),
 ):
     filters = CatalogFilters(
         occupation_code, level, cluster_code, organization_id, format, language, q

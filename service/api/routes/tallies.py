@@ -19,7 +19,7 @@ from sqlmodel import func, select
 from service.accounts.access import Principal, org_filter
 from service.api.deps import AdminPrincipal, SessionDep, StaffPrincipal
 from service.api.idempotency import run_idempotent
-from service.api.pagination import PageParamsDep
+from service.api.pagination import PLAIN_TEXT, PageParamsDep
 from service.api.problems import Problem, as_problem, not_found
 from service.jobs.outbox import enqueue
 from service.tallies import exports, targets
@@ -44,25 +44,32 @@ def _invalid(exc: InvalidQuery) -> Problem:
 
 
 class TallyParams:
-    """The breakdown's query parameters (shared by the JSON and export routes)."""
+    """The breakdown's query parameters (shared by the JSON and export routes).
+
+    Everything is checked here, while the query is parsed: an export streams its body after
+    the handler returns, so a filter found bad then could no longer become a 422.
+    """
 
     def __init__(
         self,
         group_by: str | None = Query(
             None,
             max_length=200,
+            pattern=PLAIN_TEXT,
             description="Comma-separated: year, district, cluster, cluster_version, "
             "training_type, funding, group, organization, occupation, level",
         ),
         year: int | None = Query(None, ge=2000, le=2100),
-        district: str | None = Query(None, max_length=6),
-        cluster: str | None = Query(None, max_length=60),
-        cluster_version: str | None = Query(None, max_length=10),
-        type: str | None = Query(None, max_length=30, description="Training type"),
-        funding: str | None = Query(None, max_length=30),
-        group: str | None = Query(None, max_length=30),
+        district: str | None = Query(None, max_length=6, pattern=PLAIN_TEXT),
+        cluster: str | None = Query(None, max_length=60, pattern=PLAIN_TEXT),
+        cluster_version: str | None = Query(None, max_length=10, pattern=PLAIN_TEXT),
+        type: str | None = Query(
+            None, max_length=30, pattern=PLAIN_TEXT, description="Training type"
+        ),
+        funding: str | None = Query(None, max_length=30, pattern=PLAIN_TEXT),
+        group: str | None = Query(None, max_length=30, pattern=PLAIN_TEXT),
         organization_id: Annotated[uuid.UUID | None, Query()] = None,
-        occupation_code: str | None = Query(None, max_length=12),
+        occupation_code: str | None = Query(None, max_length=12, pattern=PLAIN_TEXT),
         level: int | None = Query(None, ge=1, le=5),
         period_from: Annotated[date | None, Query()] = None,
         period_to: Annotated[date | None, Query()] = None,
@@ -154,7 +161,7 @@ def export_xlsx(params: TallyQuery, principal: StaffPrincipal):
 def target(
     principal: StaffPrincipal,
     session: SessionDep,
-    code: str = Query("person_times", max_length=40),
+    code: str = Query("person_times", max_length=40, pattern=PLAIN_TEXT),
 ):
     """Progress toward one target, with the pace needed and the projection."""
     try:

@@ -1,7 +1,8 @@
 """Enrollments: enroll (idempotent), read, withdraw, assessment, SCORM runtime commits, hours.
 
 Who: a learner for themselves; the platform for a learner (``learner_id`` in the body or
-``X-Learner-Id``); organization staff for their own organization's offerings (rosters); admins.
+``X-Learner-Id``); organization staff for their own organization's offerings (rosters), with
+proof of the person (:mod:`service.training.consent`); admins.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from service.training.access import (
     ensure_can_manage,
     ensure_can_view_enrollment,
 )
+from service.training.consent import enrolment_proof
 from service.training.errors import not_found
+from service.training.learners import fingerprint_of
 from service.training.learning_records import scorm_commit
 from service.training.ledger import minutes_by_enrollment, totals
 from service.training.models import Enrollment, HoursEntry, Learner, Offering
@@ -95,6 +98,12 @@ def enroll(
         ensure_can_manage(principal, offering)
     else:
         ensure_can_act_for(principal, learner)
+    proof = enrolment_proof(
+        principal,
+        learner,
+        holder_fingerprint=fingerprint_of(body.id_number) if body.id_number else None,
+        name=body.name,
+    )
 
     def create():
         enrollment = service.enroll(
@@ -104,16 +113,19 @@ def enroll(
             offering,
             require_subsidy=body.require_subsidy,
             now=utcnow(),
+            proof=proof,
         )
         return EnrollmentOut.model_validate(enrollment)
 
+    # The holder check's number and name stay out of the stored request fingerprint.
+    fingerprinted = body.model_dump(mode="json", exclude={"id_number", "name"})
     try:
         return run_idempotent(
             session,
             actor_key=principal.actor_key,
             route="enrollments.create",
             key=idempotency_key,
-            body={**body.model_dump(mode="json"), "learner": str(learner.id)},
+            body={**fingerprinted, "learner": str(learner.id), "proof": proof},
             create=create,
         )
     except service.AlreadyEnrolled as exc:

@@ -1,7 +1,9 @@
 """Learners: create-or-find by ID number (in the body only), read, change, audited export.
 
-Roles: create by admin, org staff, the platform, or a learner registering themselves; reads per
-:mod:`service.training.access`; the full-number export is admin-only and audited.
+Roles: create by admin, org staff, the platform, or a learner registering themselves; org staff
+get an existing person only with the holder check (:mod:`service.training.consent`); reads and
+changes per :mod:`service.training.access`; target groups only by staff or admins, with a
+reason; the full-number export is admin-only and audited.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
 from service.accounts.access import Principal
-from service.accounts.models import Role
+from service.accounts.models import ORG_ROLES, Role
 from service.api.deps import (
     AdminPrincipal,
     AnyRolePrincipal,
@@ -25,8 +27,9 @@ from service.api.deps import (
     StaffOrPlatformPrincipal,
     StaffPrincipal,
 )
-from service.api.pagination import Page, PageParamsDep, paginate
+from service.api.pagination import PLAIN_TEXT, Page, PageParamsDep, paginate
 from service.core.errors import Conflict
+from service.core.search import contains_text
 from service.issuing.lifelong_record import build_record
 from service.training import learners as service
 from service.training.access import (
@@ -73,6 +76,7 @@ def create_or_find_learner(body: LearnerIn, principal: AnyRolePrincipal, session
         phone=body.phone,
         district_code=body.district_code,
         groups=[str(g) for g in body.groups],
+        groups_reason=body.groups_reason,
         employer_organization_id=body.employer_organization_id,
         user_id=body.user_id,
     )
@@ -91,8 +95,12 @@ def lookup_learner(
     principal: StaffOrPlatformPrincipal,
     session: SessionDep,
     id_number: str = Body(..., embed=True, max_length=40),
+    name: str | None = Body(None, embed=True, max_length=100),
 ):
-    """Find a person by ID number (sent in the body, never the URL)."""
+    """Find a person by ID number (sent in the body, never the URL). Organization staff also
+    send the person's name (the holder check); any mismatch is one and the same refusal."""
+    if principal.role in ORG_ROLES:
+        return _out(service.find_for_holder(session, id_number, name), 200)
     learner = service.find_by_id_number(session, id_number)
     if learner is None:
         raise not_found("Learner")
@@ -105,7 +113,7 @@ def list_learners(
     params: PageParamsDep,
     session: SessionDep,
     district_code: str | None = Query(None, pattern=r"^\d{6}$"),
-    q: str | None = Query(None, max_length=100, description="Name contains"),
+    q: str | None = Query(None, max_length=100, pattern=PLAIN_TEXT, description="Name contains"),
 ):
     stmt = select(Learner).order_by(Learner.created_at, Learner.id)
     clause = visible_learner_ids_clause(principal)
@@ -114,7 +122,7 @@ def list_learners(
     if district_code:
         stmt = stmt.where(Learner.district_code == district_code)
     if q:
-        stmt = stmt.where(Learner.name.contains(q))
+        stmt = stmt.where(contains_text(Learner.name, q))
     items, total = paginate(session, stmt, params)
     return Page(
         items=[LearnerOut.model_validate(i) for i in items],
@@ -142,9 +150,10 @@ def update_learner(
 ):
     learner = load_learner(session, learner_id, principal)
     changes = body.model_dump(exclude_unset=True)
+    groups_reason = changes.pop("groups_reason", None)
     if "groups" in changes and changes["groups"] is not None:
         changes["groups"] = [str(g) for g in changes["groups"]]
-    learner = service.update(session, principal, learner, changes)
+    learner = service.update(session, principal, learner, changes, groups_reason=groups_reason)
     session.commit()
     return _out(learner, 200)
 

@@ -103,6 +103,7 @@ def search_offerings(
         cluster_code=cluster_code,
         open_on=None if include_ended else datetime.now(CITY_TZ).date(),
         with_seats=with_seats,
+        active_organizations_only=not principal.is_admin,
     )
     stmt = service.search_statement(filters)
     if (lat is None) != (lon is None):

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Query
 from sqlmodel import Session, select
 
 from service.api.deps import SessionDep
-from service.api.pagination import Page, PageParamsDep, paginate
+from service.api.pagination import PLAIN_TEXT, Page, PageParamsDep, paginate
 from service.api.problems import not_found
+from service.core.search import contains_text
 from service.training.reference_checks import load_policy
 from service.training.reference_models import (
     RefCluster,
@@ -72,11 +73,15 @@ def levels(session: SessionDep):
 def occupations(
     params: PageParamsDep,
     session: SessionDep,
-    q: str | None = Query(None, max_length=50, description="Name or code contains"),
+    q: str | None = Query(
+        None, max_length=50, pattern=PLAIN_TEXT, description="Name or code contains"
+    ),
 ):
     stmt = select(RefOccupation).order_by(RefOccupation.code)
     if q:
-        stmt = stmt.where(RefOccupation.name.contains(q) | RefOccupation.code.contains(q))
+        stmt = stmt.where(
+            contains_text(RefOccupation.name, q) | contains_text(RefOccupation.code, q)
+        )
     rows, total = paginate(session, stmt, params)
     levels_by_code = _levels(session, [r.code for r in rows])
     items = [{"code": r.code, "name": r.name, "levels": levels_by_code[r.code]} for r in rows]

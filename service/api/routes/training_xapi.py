@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from content.models import PackageVersion
-from service.accounts.access import Principal
+from service.accounts.access import Principal, ensure_organization_active
 from service.accounts.models import Role, User
 from service.accounts.tokens import TokenError
 from service.api.deps import (
@@ -97,6 +97,7 @@ def xapi_principal(
             user = session.get(User, user_id)
             if user is None or not user.is_active:
                 raise unauthorized("The account for this token is not active.")
+            ensure_organization_active(session, user)
             principal = Principal(user.id, user.role, user.organization_id, registration)
             request.state.principal = principal
             request.state.launch_session_id = session_id

@@ -11,9 +11,15 @@ from sqlmodel import Session, select
 from service.accounts.access import Principal, ensure_org_access, org_filter
 from service.accounts.audit import apply_changes, record_audit
 from service.accounts.models import ORG_ROLES, ApiKey, Role, User
-from service.accounts.passwords import hash_password
 from service.accounts.sessions import create_api_key
-from service.accounts.users import UserRuleError, create_user
+from service.accounts.users import (
+    UserRuleError,
+    after_user_change,
+    check_user_change,
+    create_user,
+    set_password,
+    unlock,
+)
 from service.api.deps import AdminPrincipal, ManagerPrincipal, SessionDep
 from service.api.idempotency import run_idempotent
 from service.api.pagination import Page, PageParamsDep, paginate
@@ -100,18 +106,8 @@ def list_users(
     return Page(items=items, total=total, limit=params.limit, offset=params.offset)
 
 
-def _set_password(user: User, password: str | None) -> None:
-    if password:
-        user.password_hash = hash_password(password)
-
-
-def _unlock(user: User, unlock: bool | None) -> None:
-    if unlock:
-        user.failed_logins = 0
-
-
 # PATCH fields that are not stored as they come.
-_USER_SETTERS = {"password": _set_password, "unlock": _unlock}
+_USER_SETTERS = {"password": set_password, "unlock": unlock}
 
 
 def _get_user(session: Session, user_id: uuid.UUID, principal: Principal) -> User:
@@ -135,16 +131,19 @@ def update_user(
     session: SessionDep,
 ):
     user = _get_user(session, user_id, principal)
+    changes = body.model_dump(exclude_unset=True)
+    check_user_change(principal.user_id, user, changes)
     apply_changes(
         session,
         user,
-        body.model_dump(exclude_unset=True),
+        changes,
         actor=principal,
         action="user.update",
         subject_type="user",
         subject_id=str(user.id),
         setters=_USER_SETTERS,
     )
+    after_user_change(session, user, changes)
     session.commit()
     return user
 

@@ -79,7 +79,7 @@ class UserPatch(BaseModel):
     display_name: str | None = Field(default=None, max_length=200)
     is_active: bool | None = None
     password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=256)
-    unlock: bool | None = Field(default=None, description="Reset the failed sign-in counter")
+    unlock: bool | None = Field(default=None, description="Lift a lock set by failed sign-ins")
 
 
 class UserOut(BaseModel):

@@ -67,3 +67,13 @@ def configure_logging(level: str = "INFO") -> None:
         lg = logging.getLogger(name)
         lg.handlers[:] = []
         lg.propagate = True
+    # Muted whatever uvicorn's own configuration says (see UVICORN_LOGGING below).
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+# How every uvicorn serving the app logs: through the root logger's JSON handler, and without
+# uvicorn's access log, which writes the raw path and query string (share codes, launch grants,
+# fetch codes, name searches). The app's request log line (``skills.access``) takes its place:
+# method, route template, status, duration and request id (OWASP Logging Cheat Sheet, "Data to
+# exclude").
+UVICORN_LOGGING: dict = {"log_config": None, "access_log": False}
