@@ -45,3 +45,9 @@ def paginate(session: Session, stmt, params: PageParams) -> tuple[list, int]:
     total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
     rows = session.exec(stmt.limit(params.limit).offset(params.offset)).all()
     return list(rows), int(total)
+
+
+def page_of(session: Session, stmt, params: PageParams) -> Page:
+    """One page of ``stmt``'s rows with the total, as every list endpoint answers."""
+    items, total = paginate(session, stmt, params)
+    return Page(items=items, total=total, limit=params.limit, offset=params.offset)

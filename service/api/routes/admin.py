@@ -13,7 +13,7 @@ from sqlmodel import select
 from service.accounts.audit import record_audit
 from service.accounts.models import AuditEvent
 from service.api.deps import AdminPrincipal, SessionDep
-from service.api.pagination import Page, PageParamsDep, paginate
+from service.api.pagination import Page, PageParamsDep, page_of
 from service.api.problems import conflict, not_found
 from service.core.timeutil import utcnow
 from service.jobs.models import JobStatus, OutboxJob
@@ -63,8 +63,7 @@ def list_jobs(
         stmt = stmt.where(OutboxJob.status == status)
     if kind:
         stmt = stmt.where(OutboxJob.kind == kind)
-    items, total = paginate(session, stmt, params)
-    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
+    return page_of(session, stmt, params)
 
 
 @router.post("/jobs/ping", status_code=202, response_model=JobOut)
@@ -126,5 +125,4 @@ def list_audit(
         stmt = stmt.where(AuditEvent.action == action)
     if subject_id:
         stmt = stmt.where(AuditEvent.subject_id == subject_id)
-    items, total = paginate(session, stmt, params)
-    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
+    return page_of(session, stmt, params)

@@ -17,7 +17,7 @@ from service.api.deps import (
     StaffPrincipal,
 )
 from service.api.idempotency import run_idempotent
-from service.api.pagination import PLAIN_TEXT, Page, PageParamsDep, paginate
+from service.api.pagination import PLAIN_TEXT, Page, PageParamsDep, page_of
 from service.api.problems import conflict, not_found
 from service.api.schemas.accounts import OrganizationIn, OrganizationOut, OrganizationPatch
 from service.core.search import contains_text
@@ -81,8 +81,7 @@ def list_organizations(
         stmt = stmt.where(Organization.kind == kind)
     if q:
         stmt = stmt.where(contains_text(Organization.name, q))
-    items, total = paginate(session, stmt, params)
-    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
+    return page_of(session, stmt, params)
 
 
 def _get_org(session: Session, org_id: uuid.UUID, principal: Principal) -> Organization:

@@ -16,7 +16,7 @@ from content.versions import find_by_sha
 from service.accounts.access import Principal, org_filter
 from service.api.deps import CurrentPrincipal, SessionDep, SettingsDep, StaffPrincipal
 from service.api.idempotency import run_idempotent
-from service.api.pagination import PLAIN_TEXT, Page, PageParamsDep, paginate
+from service.api.pagination import PLAIN_TEXT, Page, PageParamsDep, page_of, paginate
 from service.api.schemas.packages import (
     CatalogEntry,
     DirectUploadOut,
@@ -67,8 +67,7 @@ def list_packages(
     params: PageParamsDep,
     session: SessionDep,
 ):
-    items, total = paginate(session, packages.list_query(org_filter(principal)), params)
-    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
+    return page_of(session, packages.list_query(org_filter(principal)), params)
 
 
 @router.get("/packages/{package_id}", response_model=PackageDetail)

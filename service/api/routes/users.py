@@ -22,7 +22,7 @@ from service.accounts.users import (
 )
 from service.api.deps import AdminPrincipal, ManagerPrincipal, SessionDep
 from service.api.idempotency import run_idempotent
-from service.api.pagination import Page, PageParamsDep, paginate
+from service.api.pagination import Page, PageParamsDep, page_of
 from service.api.problems import Problem, as_problem, forbidden, not_found
 from service.api.schemas.accounts import (
     ApiKeyCreated,
@@ -102,8 +102,7 @@ def list_users(
         stmt = stmt.where(User.role == role)
     if organization_id:
         stmt = stmt.where(User.organization_id == organization_id)
-    items, total = paginate(session, stmt, params)
-    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
+    return page_of(session, stmt, params)
 
 
 # PATCH fields that are not stored as they come.
