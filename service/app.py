@@ -31,9 +31,10 @@ from service.api.routes import (
     training_learners,
     training_offerings,
     training_reference,
-    training_xapi,
     users,
+    xapi,
 )
+from service.api.routes.xapi.middleware import XapiResponseMiddleware
 from service.core.observability.logging import configure_logging
 from service.core.settings import Settings, get_settings
 from service.web import pages
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
     app.add_middleware(
         RateLimitMiddleware, settings=settings, page_response=pages.too_many_requests_page
     )
+    app.add_middleware(XapiResponseMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(ScopedCORSMiddleware, api_origins=settings.cors_origins)
     install_problem_handlers(app)
@@ -108,7 +110,7 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         training_learners,
         training_offerings,
         training_reference,
-        training_xapi,
+        xapi,
         launch,
         tallies,
         shares,

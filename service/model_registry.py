@@ -7,6 +7,7 @@ import credentials.models  # noqa: F401
 import service.accounts.models  # noqa: F401
 import service.issuing.models  # noqa: F401
 import service.jobs.models  # noqa: F401
+import service.lrs.models  # noqa: F401
 import service.packages.launch_models  # noqa: F401
 import service.tallies.models  # noqa: F401
 import service.training.models  # noqa: F401

@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"accounts"}),
     frozenset({"training"}),
     frozenset({"packages", "tallies"}),
-    frozenset({"issuing"}),
+    frozenset({"issuing", "lrs"}),
     frozenset({"api"}),
     frozenset({"web"}),
     # Entry points and the composition root: they put everything together.

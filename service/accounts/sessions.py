@@ -241,9 +241,11 @@ def create_api_key(session: Session, user: User, name: str) -> tuple[ApiKey, str
     return key, secret
 
 
-def client_credentials_sign_in(
-    session: Session, settings: Settings, client_id: str, client_secret: str
-) -> TokenPair:
+def authenticate_api_key(
+    session: Session, client_id: str, client_secret: str
+) -> tuple[ApiKey, User]:
+    """The key and its active user for a client id and secret; SignInError otherwise. Used by
+    the client credentials grant and by HTTP Basic on ``/xAPI`` (the way LRS clients connect)."""
     key = session.exec(select(ApiKey).where(ApiKey.client_id == client_id)).first()
     presented = hash_client_secret(client_secret)
     if key is None or key.revoked_at is not None:
@@ -254,6 +256,13 @@ def client_credentials_sign_in(
     user = session.get(User, key.user_id)
     if user is None or not user.is_active:
         raise SignInError
+    return key, user
+
+
+def client_credentials_sign_in(
+    session: Session, settings: Settings, client_id: str, client_secret: str
+) -> TokenPair:
+    key, user = authenticate_api_key(session, client_id, client_secret)
     key.last_used_at = utcnow()
     session.add(key)
     access, _ = issue_token(

@@ -254,3 +254,8 @@ def export_pii(session: Session, principal: Principal, learner: Learner) -> dict
         detail="fields=id_number,phone",
     )
     return out
+
+
+def learner_for_user(session: Session, user_id: uuid.UUID) -> Learner | None:
+    """The learner record of a learner account, if it has one."""
+    return session.exec(select(Learner).where(Learner.user_id == user_id)).first()
