@@ -34,6 +34,7 @@ from service.api.routes import (
     users,
     xapi,
 )
+from service.api.routes.xapi.alternate import AlternateSyntaxMiddleware
 from service.api.routes.xapi.middleware import XapiResponseMiddleware
 from service.core.observability.logging import configure_logging
 from service.core.settings import Settings, get_settings
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         lifespan=lifespan,
     )
     # Innermost first: limits answer inside the request context (request id, access log).
+    app.add_middleware(AlternateSyntaxMiddleware)  # inside the body limit: the form is counted
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(
         RateLimitMiddleware, settings=settings, page_response=pages.too_many_requests_page

@@ -16,7 +16,6 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.problems import BodyTooLarge, body_too_large_response, problem_response
-from service.api.routes.training_xapi import MAX_BODY as XAPI_MAX_BODY
 from service.core.observability.logging import request_id_var
 from service.core.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from service.core.settings import Settings
@@ -101,7 +100,9 @@ BODY_LIMITS = (
     BodyRule(frozenset({"POST"}), re.compile(r"/objects-upload/.+"), _package_upload),
     BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/verify"), _verify_upload),
     BodyRule(frozenset({"POST"}), re.compile(r"/verify"), _verify_upload, page=True),
-    BodyRule(frozenset({"POST", "PUT"}), re.compile(r"/xAPI/statements"), lambda _: XAPI_MAX_BODY),
+    BodyRule(
+        frozenset({"POST", "PUT"}), re.compile(r"/xAPI/statements"), lambda s: s.xapi_max_body_bytes
+    ),
 )
 
 

@@ -25,6 +25,7 @@ from service.core.errors import (
     Gone,
     Invalid,
     NotFound,
+    PreconditionFailed,
     TooLarge,
     Unavailable,
 )
@@ -41,6 +42,7 @@ _STATUS_CODES = {
     405: "method-not-allowed",
     406: "not-acceptable",
     409: "conflict",
+    412: "precondition-failed",
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
@@ -104,6 +106,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (Gone, 410),
+    (PreconditionFailed, 412),
     (TooLarge, 413),
     (Invalid, 422),
     (Unavailable, 503),

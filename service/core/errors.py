@@ -36,6 +36,10 @@ class Conflict(DomainError):
     """The request clashes with the current state (a transition, a duplicate, a lock)."""
 
 
+class PreconditionFailed(DomainError):
+    """A conditional request's precondition (``If-Match``, ``If-None-Match``) does not hold."""
+
+
 class Gone(DomainError):
     """The thing existed and was deliberately withdrawn."""
 

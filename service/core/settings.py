@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     # Request bodies (README "Request limits"): the default cap; upload routes have their own.
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # xAPI statement batches, with their attachments (PUT/POST /xAPI/statements).
+    xapi_max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     # Rate limits on public routes, per client address ("<n>/<second|minute|hour|day>").
     rate_limit_storage_url: str = "memory://"  # production with several processes: redis://
     rate_limit_verify: str = Field(default="30/minute", pattern=RATE)

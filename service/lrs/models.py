@@ -13,7 +13,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, LargeBinary, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -37,6 +47,15 @@ class LrsStatement(SQLModel, table=True):
         Index("ix_lrs_statement_verb", "verb_id", "stored", "seq"),
         Index("ix_lrs_statement_registration", "registration", "stored", "seq"),
         Index("ix_lrs_statement_voids", "voids"),
+        # Statements with a StatementRef object, in query order: the query's StatementRef rule
+        # (xAPI Communication §2.1.3) reads only these.
+        Index(
+            "ix_lrs_statement_refs",
+            "stored",
+            "seq",
+            postgresql_where=text("object_type = 'StatementRef'"),
+            sqlite_where=text("object_type = 'StatementRef'"),
+        ),
     )
     seq: int | None = Field(default=None, sa_type=SEQ_TYPE, primary_key=True)
     statement_id: uuid.UUID = Field(unique=True)

@@ -21,16 +21,17 @@ namespaced by their own system (e.g. ``<sheet id>/<row>``).
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import ARRAY, and_, any_, bindparam, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from service.accounts.audit import record_audit
 from service.core.timeutil import CITY_TZ, as_utc
 from service.training.completion import complete_if_due
 from service.training.hours_rules import (
@@ -76,6 +77,16 @@ class EntryResult:
     reasons: list[dict] = field(default_factory=list)
 
 
+def _among(session: Session, column, values):
+    """``column IN (...)``; on PostgreSQL ``column = ANY(:array)``: one parameter, so the
+    statement text stays short and the same for every batch (psycopg parses a long text anew
+    each time, which costs more than the query itself at batch sizes)."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
 def _in_utc(e: EntryIn) -> EntryIn:
     """Store instants in UTC: SQLite keeps the wall time and drops the offset."""
 
@@ -95,7 +106,7 @@ def _effective_minutes(e: EntryIn) -> int | None:
     return None
 
 
-def _same_content(e: EntryIn, row: HoursEntry) -> bool:
+def _same_content(e: EntryIn, row) -> bool:
     ended = as_utc(row.ended_at) if row.ended_at else None
     return (
         row.enrollment_id == e.enrollment_id
@@ -110,12 +121,22 @@ def _existing_by_key(session: Session, entries: Sequence[EntryIn]) -> dict:
     for e in entries:
         keys_by_source[str(e.source)].add(e.external_id)
     clauses = [
-        and_(HoursEntry.source == source, HoursEntry.external_id.in_(sorted(ids)))
+        and_(HoursEntry.source == source, _among(session, HoursEntry.external_id, sorted(ids)))
         for source, ids in keys_by_source.items()
     ]
     if not clauses:
         return {}
-    rows = session.exec(select(HoursEntry).where(or_(*clauses))).all()
+    rows = session.execute(
+        select(
+            HoursEntry.id,
+            HoursEntry.source,
+            HoursEntry.external_id,
+            HoursEntry.enrollment_id,
+            HoursEntry.started_at,
+            HoursEntry.ended_at,
+            HoursEntry.minutes,
+        ).where(or_(*clauses))
+    ).all()
     return {(row.source, row.external_id): row for row in rows}
 
 
@@ -129,7 +150,7 @@ def _person_histories(session: Session, learner_ids, candidates) -> dict[str, Pe
         select(
             HoursEntry.learner_id, HoursEntry.started_at, HoursEntry.ended_at, HoursEntry.minutes
         ).where(
-            HoursEntry.learner_id.in_(learner_ids),
+            _among(session, HoursEntry.learner_id, learner_ids),
             HoursEntry.started_at >= day0 - timedelta(days=1),
             HoursEntry.started_at < day1 + timedelta(days=1),
         )
@@ -137,28 +158,45 @@ def _person_histories(session: Session, learner_ids, candidates) -> dict[str, Pe
     entries: dict[str, list[ExistingEntry]] = defaultdict(list)
     for learner_id, started, ended, minutes in rows:
         entries[str(learner_id)].append(
-            ExistingEntry(as_utc(started), minutes, as_utc(ended) if ended else None)
+            ExistingEntry(_aware(started), minutes, _aware(ended) if ended else None)
         )
-    return {key: PersonHistory.from_entries(items) for key, items in entries.items()}
+    return {key: PersonHistory.from_entries(_net(items)) for key, items in entries.items()}
 
 
-def _online_minutes(session: Session, enrollment_ids) -> dict[uuid.UUID, int]:
-    rows = session.exec(
-        select(HoursEntry.enrollment_id, func.sum(HoursEntry.minutes))
-        .where(HoursEntry.enrollment_id.in_(enrollment_ids), HoursEntry.online.is_(True))
-        .group_by(HoursEntry.enrollment_id)
-    ).all()
-    return {eid: int(total or 0) for eid, total in rows}
+def _aware(moment: datetime) -> datetime:
+    """Aware as read (PostgreSQL), or UTC when SQLite drops the offset; the guards compare
+    instants, so converting an aware value to UTC would only cost time."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _facts(enrollment: Enrollment, offering: Offering, online: int) -> EnrollmentFacts:
-    window = OfferingWindow(
+def _net(items: list[ExistingEntry]) -> list[ExistingEntry]:
+    """Drop each reversal together with the entry it reverses (same interval, opposite
+    minutes): a reversed session no longer blocks its time or counts towards the day."""
+    reversals = Counter((e.started_at, e.ended_at, -e.minutes) for e in items if e.minutes < 0)
+    if not reversals:
+        return items
+    kept = []
+    for e in items:
+        key = (e.started_at, e.ended_at, e.minutes)
+        if e.minutes > 0 and reversals[key] > 0:
+            reversals[key] -= 1
+            continue
+        if e.minutes > 0:
+            kept.append(e)
+    return kept
+
+
+def _window(offering: Offering) -> OfferingWindow:
+    return OfferingWindow(
         mode=OfferingMode(offering.mode),
         starts_on=offering.starts_on,
         ends_on=offering.ends_on,
         required_minutes=offering.required_minutes,
         online_share_cap=Decimal(offering.online_share_percent) / 100,
     )
+
+
+def _facts(enrollment, window: OfferingWindow, online: int) -> EnrollmentFacts:
     return EnrollmentFacts(
         str(enrollment.id),
         str(enrollment.learner_id),
@@ -176,28 +214,16 @@ def record_entries(
     organization_id: uuid.UUID | None = None,
     now: datetime,
 ) -> list[EntryResult]:
-    """Write a batch; ``organization_id`` limits it to that organization's offerings."""
+    """Write a batch; ``organization_id`` limits it to that organization's offerings.
+
+    Set-based: whatever the batch's size, a fixed handful of queries (people locked, their
+    enrollments, existing keys, histories, online totals, policy) and one multi-row INSERT."""
     entries = [_in_utc(e) for e in entries]
     results = [
         EntryResult(i, e.external_id, str(e.source), "pending") for i, e in enumerate(entries)
     ]
-    ids = {e.enrollment_id for e in entries}
-    stmt = select(Enrollment, Offering).where(
-        Enrollment.id.in_(ids), Enrollment.offering_id == Offering.id
-    )
-    if organization_id is not None:
-        stmt = stmt.where(Offering.organization_id == organization_id)
-    pairs = {enr.id: (enr, off) for enr, off in session.exec(stmt).all()}
+    pairs = _locked_enrollments(session, {e.enrollment_id for e in entries}, organization_id)
     learner_ids = sorted({enr.learner_id for enr, _ in pairs.values()})
-    if learner_ids:  # serialise concurrent batches per person (see module docstring)
-        session.exec(
-            select(Learner.id)
-            .where(Learner.id.in_(learner_ids))
-            .order_by(Learner.id)
-            .with_for_update()
-        ).all()
-        for enr, _ in pairs.values():
-            session.refresh(enr)
 
     existing = _existing_by_key(session, entries)
     fresh: list[tuple[int, EntryIn, HoursCandidate]] = []
@@ -224,36 +250,43 @@ def record_entries(
                 ),
             )
         )
+    if not fresh:  # all already recorded: nothing to evaluate
+        _persist_rejections(session, entries, results, pairs, recorded_by, now)
+        return results
 
     candidates = [c for _, _, c in fresh]
-    online = _online_minutes(session, list(pairs))
+    spent = minutes_by_enrollment(session, list(pairs))  # one query: totals and online
+    online = {eid: bucket["online_minutes"] for eid, bucket in spent.items()}
+    windows = {off.id: _window(off) for _, off in pairs.values()}  # one per offering
     context = GuardContext(
         persons=_person_histories(session, learner_ids, candidates),
         enrollments={
-            str(eid): _facts(enr, off, online.get(eid, 0)) for eid, (enr, off) in pairs.items()
+            str(eid): _facts(enr, windows[off.id], online.get(eid, 0))
+            for eid, (enr, off) in pairs.items()
         },
         daily_cap_minutes=load_policy(session).daily_cap_minutes,
     )
     outcomes = evaluate_entries(candidates, context)
 
-    accepted: list[tuple[HoursEntry, EntryIn, EntryResult]] = []
+    accepted: list[tuple[dict, EntryIn, EntryResult]] = []
     for (i, e, cand), outcome in zip(fresh, outcomes, strict=True):
         result = results[i]
         result.minutes = outcome.minutes
         if outcome.status == "accepted":
-            entry = HoursEntry(
-                enrollment_id=e.enrollment_id,
-                learner_id=pairs[e.enrollment_id][0].learner_id,
-                source=str(e.source),
-                external_id=e.external_id,
-                started_at=e.started_at,
-                ended_at=e.ended_at,
-                minutes=outcome.minutes,
-                online=cand.is_online,
-                recorded_by=recorded_by,
-                created_at=now,
-            )
-            accepted.append((entry, e, result))
+            row = {
+                "id": uuid.uuid4(),
+                "enrollment_id": e.enrollment_id,
+                "learner_id": pairs[e.enrollment_id][0].learner_id,
+                "source": str(e.source),
+                "external_id": e.external_id,
+                "started_at": e.started_at,
+                "ended_at": e.ended_at,
+                "minutes": outcome.minutes,
+                "online": cand.is_online,
+                "recorded_by": recorded_by,
+                "created_at": now,
+            }
+            accepted.append((row, e, result))
         elif outcome.status == "duplicate":
             result.status = "duplicate"
         else:
@@ -264,11 +297,46 @@ def record_entries(
 
     touched = sorted({e.enrollment_id for _, e, r in accepted if r.status == "accepted"})
     start_enrolled(session, touched, now)
-    spent = minutes_by_enrollment(session, touched)
-    for eid in touched:  # cheap pre-check; complete_if_due decides under the row lock
-        if spent.get(eid, {}).get("minutes", 0) >= pairs[eid][1].required_minutes:
-            complete_if_due(session, pairs[eid][0], now)
+    added: dict = defaultdict(int)
+    for row, _, result in accepted:
+        if result.status == "accepted":
+            added[row["enrollment_id"]] += row["minutes"]
+    for eid in touched:  # cheap pre-check (the totals read under the person's lock plus this
+        # batch's); complete_if_due decides under the row lock
+        before = spent.get(eid, {}).get("minutes", 0)
+        if before + added[eid] >= pairs[eid][1].required_minutes:
+            complete_if_due(session, session.get(Enrollment, eid), now)
     return results
+
+
+def _locked_enrollments(session: Session, ids, organization_id) -> dict:
+    """``enrollment id -> (EnrollmentRow, Offering)``, read after taking the people's learner
+    row locks (``FOR UPDATE`` in id order, see the module docstring), so the states are current.
+    Enrollments are read as plain rows: a batch names hundreds, and the guards need four fields."""
+    if not ids:
+        return {}
+    scope = select(Enrollment.learner_id).where(_among(session, Enrollment.id, ids))
+    stmt = select(
+        Enrollment.id, Enrollment.learner_id, Enrollment.state, Enrollment.offering_id
+    ).where(_among(session, Enrollment.id, ids))
+    if organization_id is not None:
+        scope = scope.join(Offering, Enrollment.offering_id == Offering.id).where(
+            Offering.organization_id == organization_id
+        )
+        stmt = stmt.join(Offering, Enrollment.offering_id == Offering.id).where(
+            Offering.organization_id == organization_id
+        )
+    session.exec(
+        select(Learner.id).where(Learner.id.in_(scope)).order_by(Learner.id).with_for_update()
+    ).all()
+    rows = session.execute(stmt).all()
+    offerings = {
+        off.id: off
+        for off in session.exec(
+            select(Offering).where(Offering.id.in_({row.offering_id for row in rows}))
+        ).all()
+    }
+    return {row.id: (row, offerings[row.offering_id]) for row in rows}
 
 
 def start_enrolled(session: Session, enrollment_ids, now: datetime) -> None:
@@ -280,7 +348,8 @@ def start_enrolled(session: Session, enrollment_ids, now: datetime) -> None:
     session.execute(
         update(Enrollment)
         .where(
-            Enrollment.id.in_(list(enrollment_ids)), Enrollment.state == EnrollmentState.ENROLLED
+            _among(session, Enrollment.id, enrollment_ids),
+            Enrollment.state == EnrollmentState.ENROLLED,
         )
         .values(state=str(target), started_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
@@ -288,26 +357,37 @@ def start_enrolled(session: Session, enrollment_ids, now: datetime) -> None:
 
 
 def _insert_all(session: Session, accepted) -> None:
-    """One multi-row INSERT in a savepoint; if a concurrent writer got some (source, external
-    id) first, fall back to one savepoint per entry to tell which."""
+    """One multi-row INSERT (no ORM objects) in a savepoint; if a concurrent writer got some
+    (source, external id) first, fall back to one savepoint per entry to tell which."""
     if not accepted:
         return
+    table = HoursEntry.__table__
     savepoint = session.begin_nested()
     try:
-        session.add_all([entry for entry, _, _ in accepted])
-        session.flush()
+        _executemany(session, table, [row for row, _, _ in accepted])
         savepoint.commit()
-        for entry, _, result in accepted:
-            result.status, result.entry_id = "accepted", entry.id
+        for row, _, result in accepted:
+            result.status, result.entry_id = "accepted", row["id"]
         return
     except IntegrityError:
         savepoint.rollback()
-    for entry, e, result in accepted:
-        fresh = HoursEntry.model_validate(entry.model_dump())
-        _insert(session, fresh, e, result)
+    for row, e, result in accepted:
+        _insert(session, row, e, result)
 
 
-def _answer_existing(result: EntryResult, e: EntryIn, row: HoursEntry) -> None:
+def _executemany(session: Session, table, rows: list[dict]) -> None:
+    """One executemany of one short INSERT. On PostgreSQL straight to psycopg (it adapts UUIDs
+    and aware datetimes itself and pipelines the rows), skipping SQLAlchemy's per-row parameter
+    processing, which costs as much again as the insert."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    dialect = session.get_bind().dialect
+    sql = str(insert(table).compile(dialect=dialect, column_keys=list(rows[0])))
+    session.connection().exec_driver_sql(sql, rows)
+
+
+def _answer_existing(result: EntryResult, e: EntryIn, row) -> None:
     if _same_content(e, row):
         result.status, result.minutes, result.entry_id = "duplicate", row.minutes, row.id
     else:
@@ -321,43 +401,87 @@ def _answer_existing(result: EntryResult, e: EntryIn, row: HoursEntry) -> None:
         ]
 
 
-def _insert(session: Session, entry: HoursEntry, e: EntryIn, result: EntryResult) -> None:
+def _insert(session: Session, row: dict, e: EntryIn, result: EntryResult) -> None:
     savepoint = session.begin_nested()
     try:
-        session.add(entry)
-        session.flush()
+        session.execute(insert(HoursEntry.__table__), [row])
         savepoint.commit()
-        result.status, result.entry_id = "accepted", entry.id
+        result.status, result.entry_id = "accepted", row["id"]
     except IntegrityError:
         # A concurrent writer recorded the same (source, external id) first.
         savepoint.rollback()
-        row = session.exec(
+        found = session.exec(
             select(HoursEntry).where(
-                HoursEntry.source == entry.source, HoursEntry.external_id == entry.external_id
+                HoursEntry.source == row["source"], HoursEntry.external_id == row["external_id"]
             )
         ).one()
-        _answer_existing(result, e, row)
+        _answer_existing(result, e, found)
 
 
 def _persist_rejections(session, entries, results, pairs, recorded_by, now) -> None:
+    rows = []
     for e, result in zip(entries, results, strict=True):
         if result.status != "rejected":
             continue
         enr = pairs.get(e.enrollment_id)
-        session.add(
-            HoursRejection(
-                enrollment_id=enr[0].id if enr else None,
-                learner_id=enr[0].learner_id if enr else None,
-                source=str(e.source),
-                external_id=e.external_id,
-                started_at=e.started_at,
-                ended_at=e.ended_at,
-                minutes=e.minutes,
-                reasons=result.reasons,
-                recorded_by=recorded_by,
-                created_at=now,
-            )
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "enrollment_id": enr[0].id if enr else None,
+                "learner_id": enr[0].learner_id if enr else None,
+                "source": str(e.source),
+                "external_id": e.external_id,
+                "started_at": e.started_at,
+                "ended_at": e.ended_at,
+                "minutes": e.minutes,
+                "reasons": result.reasons,
+                "recorded_by": recorded_by,
+                "created_at": now,
+            }
         )
+    if rows:
+        session.execute(insert(HoursRejection.__table__), rows)
+
+
+# --- reversals ------------------------------------------------------------------------------
+
+
+def reverse_entry(
+    session: Session, entry: HoursEntry, *, external_id: str, actor, reason: str, now: datetime
+) -> HoursEntry:
+    """Append the negative twin of ``entry`` (the ledger is append-only: a correction is a new
+    row): same enrolment, interval and source, ``-minutes``, under ``external_id``, audited.
+    Idempotent on (source, external id): a second call returns the first reversal."""
+    done = session.exec(
+        select(HoursEntry).where(
+            HoursEntry.source == entry.source, HoursEntry.external_id == external_id
+        )
+    ).first()
+    if done is not None:
+        return done
+    row = HoursEntry(
+        enrollment_id=entry.enrollment_id,
+        learner_id=entry.learner_id,
+        source=entry.source,
+        external_id=external_id,
+        started_at=entry.started_at,
+        ended_at=entry.ended_at,
+        minutes=-entry.minutes,
+        online=entry.online,
+        recorded_by=getattr(actor, "user_id", None),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="hours.reversed",
+        subject_type="hours_entry",
+        subject_id=str(entry.id),
+        detail=reason,
+    )
+    return row
 
 
 # --- totals ----------------------------------------------------------------------------------
@@ -368,7 +492,7 @@ def minutes_by_enrollment(session: Session, enrollment_ids) -> dict[uuid.UUID, d
         return {}
     rows = session.exec(
         select(HoursEntry.enrollment_id, HoursEntry.online, func.sum(HoursEntry.minutes))
-        .where(HoursEntry.enrollment_id.in_(list(enrollment_ids)))
+        .where(_among(session, HoursEntry.enrollment_id, enrollment_ids))
         .group_by(HoursEntry.enrollment_id, HoursEntry.online)
     ).all()
     out: dict[uuid.UUID, dict[str, int]] = {}

@@ -123,12 +123,13 @@ class Enrollment(SQLModel, table=True):
 
 
 class HoursEntry(SQLModel, table=True):
-    """The append-only hours ledger: rows are inserted, never updated or deleted."""
+    """The append-only hours ledger: rows are inserted, never updated or deleted. A reversal
+    (e.g. of a voided xAPI statement) is a row with the reversed entry's negative minutes."""
 
     __tablename__ = "hours_entry"
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_hours_entry_source_external"),
-        CheckConstraint("minutes > 0", name="ck_hours_entry_minutes"),
+        CheckConstraint("minutes <> 0", name="ck_hours_entry_minutes"),
         Index("ix_hours_entry_learner_started", "learner_id", "started_at"),
     )
     id: uuid.UUID = uuid_pk()
@@ -160,21 +161,6 @@ class HoursRejection(SQLModel, table=True):
     reasons: list = json_column(list)
     recorded_by: uuid.UUID | None = None
     created_at: datetime = created_at()
-
-
-class XapiStatement(SQLModel, table=True):
-    """A stored xAPI statement (the subset endpoint); ``id`` is the statement id."""
-
-    __tablename__ = "xapi_statement"
-    id: uuid.UUID = Field(primary_key=True)
-    enrollment_id: uuid.UUID = Field(foreign_key="enrollment.id", index=True)
-    registration: uuid.UUID
-    verb_id: str = Field(max_length=300)
-    object_id: str = Field(max_length=500)
-    statement: dict = json_column(dict)
-    comparison_hash: str = Field(max_length=64)
-    stored_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
-    stored_at: datetime = created_at()
 
 
 class ScormCommit(SQLModel, table=True):

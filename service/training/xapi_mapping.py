@@ -106,6 +106,9 @@ class ParsedStatement:
     completion: bool | None
     score_scaled: float | None
     cmi5_defined: bool  # carries the cmi5 context category
+    # Set by :func:`read_statement` when ``result.duration`` is valid xAPI but no minutes can be
+    # credited for it (years or months, or longer than any session).
+    duration_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +240,44 @@ def parse_statement(statement: Any) -> ParsedStatement:
         completion=_bool(result.get("completion"), "result.completion"),
         score_scaled=_score(result),
         cmi5_defined=cmi5_defined,
+    )
+
+
+def read_statement(statement: dict) -> ParsedStatement:
+    """The fields the training domain uses, read from a statement the LRS has already validated
+    (any xAPI statement: groups, sub-statements, 2.0 properties). Nothing is refused here; a
+    duration that cannot become minutes is reported in ``duration_error``."""
+    result = statement.get("result") or {}
+    context = statement.get("context") or {}
+    score = result.get("score") or {}
+    duration, duration_error = None, None
+    if result.get("duration") is not None:
+        try:
+            duration = parse_record_duration(result["duration"])
+        except DurationFormatError as exc:
+            duration_error = str(exc)
+    categories = (context.get("contextActivities") or {}).get("category") or []
+    if isinstance(categories, dict):
+        categories = [categories]
+    registration = context.get("registration")
+    scaled = score.get("scaled")
+    try:
+        timestamp = _timestamp(statement.get("timestamp"))
+    except StatementInvalid:
+        timestamp = None  # a form fromisoformat does not read; callers have the stored column
+    return ParsedStatement(
+        id=uuid.UUID(statement["id"]) if statement.get("id") else None,
+        actor_key="",
+        verb_id=(statement.get("verb") or {}).get("id", ""),
+        object_id=str((statement.get("object") or {}).get("id", "")),
+        timestamp=timestamp,
+        registration=uuid.UUID(registration) if registration else None,
+        duration_seconds=duration,
+        success=result.get("success"),
+        completion=result.get("completion"),
+        score_scaled=None if scaled is None else float(scaled),
+        cmi5_defined=any(isinstance(c, dict) and c.get("id") == CMI5_CATEGORY for c in categories),
+        duration_error=duration_error,
     )
 
 

@@ -154,10 +154,13 @@ def test_cmi5_launch_fetch_launch_data_and_statements(
     # The token is for this registration only: another enrollment of the same learner is 403.
     other, _ = _enrolled(world, [pid], headers=headers)
     foreign = cmi5_statement(other["registration"], "initialized", datetime.now(UTC))
+    foreign["actor"] = actor
     denied = client.post("/xAPI/statements", json=foreign, headers=basic)
     assert denied.status_code == 403 and denied.headers["X-Experience-API-Version"] == "1.0.3"
     mine = client.post("/xAPI/statements", json=foreign, headers={**headers, **XAPI})
     assert mine.status_code == 200  # the learner's own bearer token still may
+    started = client.get(f"/api/v1/enrollments/{other['id']}", headers=headers).json()
+    assert started["state"] == "in_progress"  # it is that enrolment's learner and registration
     assert (
         client.get(f"/xAPI/statements?statementId={foreign['id']}", headers=basic).status_code
         == 403

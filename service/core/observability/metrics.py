@@ -10,3 +10,8 @@ OUTBOX_PUBLISHED = Counter("skills_outbox_published_total", "Jobs handed to the 
 OUTBOX_PUBLISH_FAILURES = Counter(
     "skills_outbox_publish_failures_total", "Publish attempts that failed (broker down)"
 )
+LRS_STATEMENTS_STORED = Counter(
+    "skills_lrs_statements_stored_total",
+    "Statements the LRS stored; projected: whether they fed an enrolment",
+    ["projected"],
+)

@@ -4,10 +4,15 @@ unparseable (422) is a 400, the status xAPI names for a bad request."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PREFIX = "/xAPI"
 HEADER = b"x-experience-api-version"
+# Every answer to a statements GET carries it, errors included (Communication §2.1.3.s2.b5).
+CONSISTENT_THROUGH = b"x-experience-api-consistent-through"
+STATEMENTS = PREFIX + "/statements"
 
 
 class XapiResponseMiddleware:
@@ -26,6 +31,13 @@ class XapiResponseMiddleware:
                 version = state.get("xapi_version", self.default_version)
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != HEADER]
                 headers.append((HEADER, version.encode()))
+                if (
+                    scope["path"] == STATEMENTS
+                    and scope["method"] in ("GET", "HEAD")
+                    and not any(k.lower() == CONSISTENT_THROUGH for k, _ in headers)
+                ):
+                    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+                    headers.append((CONSISTENT_THROUGH, now.replace("+00:00", "Z").encode()))
                 status = 400 if message["status"] == 422 else message["status"]
                 message = {**message, "status": status, "headers": headers}
             await send(message)

@@ -1,0 +1,279 @@
+"""Storing statements (xAPI 1.0.3 Communication §2.1.1-2.1.2, Data §2.3-2.4 / 9274.1.1 §9.3.3.1,
+§5.1-5.2) and reading one back.
+
+A request's statements are stored all or nothing: each is validated, the caller's scope checked,
+ids assigned, and the LRS's properties set (``stored``, ``authority``, ``version``,
+``timestamp``). A statement whose id is already stored is a no-op when it matches (Data §2.3.1
+comparison) and a 409 otherwise; concurrent retries meet the unique ``statement_id`` and are
+compared the same way, so nothing is ever stored twice. The rows, their agent and activity index
+rows and the canonical activity definitions are written with one batched statement per table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from service.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from service.core.timeutil import utcnow
+from service.lrs.access import LrsCaller
+from service.lrs.attachments import attachment_hashes, check_attachments, save_parts
+from service.lrs.identifiers import agent_key
+from service.lrs.models import LrsStatement, LrsStatementActivity, LrsStatementAgent
+from service.lrs.multipart import Part
+from service.lrs.projection import on_voided, project_statements
+from service.lrs.statement_activities import remember_activities
+from service.lrs.statement_index import (
+    VOIDED,
+    activity_relations,
+    agent_relations,
+    comparison_hash,
+    normalise_statement,
+    normalise_uuid,
+    object_key,
+    voided_target,
+)
+from service.lrs.validation import parse_timestamp, validate_statement
+
+# 1.0.3 statements without a version are 1.0.0 (Data §2.4.10); 2.0 ones are 2.0.0
+# (9274.1.1 §5.2.9).
+DEFAULT_STATEMENT_VERSION = {"1.0.3": "1.0.0", "2.0.0": "2.0.0"}
+# How often a batch is retried after losing a race on a statement id to a concurrent request.
+_RACE_RETRIES = 3
+
+
+@dataclass
+class _Pending:
+    statement: dict
+    row: LrsStatement
+
+
+def now_ms() -> datetime:
+    """``stored`` has millisecond precision (Data §2.4.8, §4.5)."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def format_instant(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def store_statements(
+    session: Session,
+    statements: list,
+    caller: LrsCaller,
+    version: str,
+    parts: dict[str, Part] | None = None,
+    statement_id: str | None = None,
+) -> list[str]:
+    """Store a batch (POST) or one statement (PUT, ``statement_id`` given); the ids in order."""
+    parts = parts or {}
+    for statement in statements:
+        validate_statement(statement, version)
+        _check_scope(statement, caller)
+    if statement_id is not None:
+        wanted = normalise_uuid(statement_id)
+        if wanted is None:
+            raise BadRequest("xapi-statement-id", "statementId is not a UUID.")
+        sent = statements[0].get("id")
+        if sent is not None and normalise_uuid(sent) != wanted:
+            raise BadRequest("xapi-statement-id", "statementId does not match the statement's id.")
+        statements[0] = {**statements[0], "id": wanted}
+    check_attachments(statements, parts, version)
+    statements = [normalise_statement(s) for s in statements]
+    # Validation has checked every id is a UUID.
+    ids = [str(uuid.UUID(str(s["id"]))) if s.get("id") else str(uuid.uuid4()) for s in statements]
+    if len(set(ids)) != len(ids):
+        raise BadRequest("xapi-duplicate-id", "The batch holds two statements with the same id.")
+    hashes = [comparison_hash(s) for s in statements]
+    for _attempt in range(_RACE_RETRIES):
+        fresh = _not_yet_stored(session, ids, hashes)
+        if not fresh:
+            return ids
+        try:
+            with session.begin_nested():
+                pending = _insert(session, statements, ids, hashes, fresh, caller, version)
+        except IntegrityError:
+            continue  # a concurrent request stored one of these ids: compare again
+        break
+    else:  # pragma: no cover - only under sustained contention on the same ids
+        raise Conflict("xapi-statement-conflict", "The statements are being stored concurrently.")
+    _write_index_rows(session, pending)
+    remember_activities(session, [p.statement for p in pending])
+    save_parts(session, parts)
+    # Projected before voiding, so a target voided in this same batch is reversed like any
+    # other; one voided before it arrived feeds nothing.
+    project_statements(session, [p.row for p in pending if not p.row.voided], caller)
+    _apply_voiding(session, pending, caller)
+    return ids
+
+
+def _check_scope(statement: dict, caller: LrsCaller) -> None:
+    """A learner or launch token writes only its own actor's statements, a launch token only
+    for its registration (xAPI Communication §4: the LRS may restrict by credentials)."""
+    if caller.actor is not None and agent_key(statement.get("actor") or {}) != agent_key(
+        caller.actor
+    ):
+        raise Forbidden("xapi-scope", "These credentials may only send their own statements.")
+    if caller.registration is not None:
+        context = statement.get("context") or {}
+        if normalise_uuid(context.get("registration")) != str(caller.registration):
+            raise Forbidden(
+                "xapi-scope", "These credentials may only send statements for their registration."
+            )
+
+
+def _not_yet_stored(session: Session, ids: list[str], hashes: list[str]) -> list[int]:
+    """Indexes of the statements not stored yet; 409 when a stored one differs."""
+    found = dict(
+        session.exec(
+            select(LrsStatement.statement_id, LrsStatement.comparison_hash).where(
+                col(LrsStatement.statement_id).in_([uuid.UUID(i) for i in ids])
+            )
+        ).all()
+    )
+    fresh = []
+    for index, (sid, digest) in enumerate(zip(ids, hashes, strict=True)):
+        stored = found.get(uuid.UUID(sid))
+        if stored is None:
+            fresh.append(index)
+        elif stored != digest:
+            raise Conflict(
+                "xapi-statement-conflict",
+                f"A different statement with id {sid} is already stored.",
+            )
+    return fresh
+
+
+def _insert(
+    session: Session,
+    statements: list[dict],
+    ids: list[str],
+    hashes: list[str],
+    fresh: list[int],
+    caller: LrsCaller,
+    version: str,
+) -> list[_Pending]:
+    stored = now_ms()
+    stored_text = format_instant(stored)
+    voided_on_arrival = _already_voided(session, [ids[i] for i in fresh])
+    pending = []
+    for index in fresh:
+        received = statements[index]
+        statement = {k: v for k, v in received.items() if v is not None}
+        statement["id"] = ids[index]
+        statement["authority"] = caller.authority
+        statement["stored"] = stored_text
+        statement.setdefault("version", DEFAULT_STATEMENT_VERSION.get(version, version))
+        if "timestamp" in statement:
+            timestamp = parse_timestamp(statement["timestamp"])
+        else:
+            timestamp, statement["timestamp"] = stored, stored_text
+        kind, key = object_key(statement)
+        context = statement.get("context") or {}
+        registration = normalise_uuid(context.get("registration"))
+        target = voided_target(statement)
+        row = LrsStatement(
+            statement_id=uuid.UUID(ids[index]),
+            stored=stored,
+            timestamp=timestamp,
+            verb_id=statement["verb"]["id"],
+            actor_key=agent_key(statement["actor"]) or "",
+            object_type=kind,
+            object_key=key,
+            registration=uuid.UUID(registration) if registration else None,
+            voids=target,
+            voided=target is None and ids[index] in voided_on_arrival,
+            content=statement,
+            comparison_hash=hashes[index],
+            attachment_hashes=attachment_hashes(statement),
+            stored_by=caller.principal.user_id,
+        )
+        pending.append(_Pending(statement, row))
+    session.add_all([p.row for p in pending])
+    session.flush()
+    return pending
+
+
+def _already_voided(session: Session, ids: list[str]) -> set[str]:
+    """Ids among ``ids`` that a stored voiding statement targets: a statement may arrive after
+    the statement voiding it, and is voided from the start."""
+    rows = session.exec(
+        select(LrsStatement.voids).where(
+            col(LrsStatement.voids).in_([uuid.UUID(i) for i in ids]),
+            LrsStatement.verb_id == VOIDED,
+        )
+    ).all()
+    return {str(v) for v in rows}
+
+
+def _write_index_rows(session: Session, pending: list[_Pending]) -> None:
+    agents = [
+        {"seq": p.row.seq, "agent_key": key, "relation": rel, "stored": p.row.stored}
+        for p in pending
+        for key, rel in sorted(agent_relations(p.statement))
+    ]
+    activities = [
+        {"seq": p.row.seq, "activity_id": aid, "relation": rel, "stored": p.row.stored}
+        for p in pending
+        for aid, rel in sorted(activity_relations(p.statement))
+    ]
+    if agents:
+        session.execute(insert(LrsStatementAgent), agents)
+    if activities:
+        session.execute(insert(LrsStatementActivity), activities)
+
+
+def _apply_voiding(session: Session, pending: list[_Pending], caller: LrsCaller) -> None:
+    """Mark each target voided (Data §2.3.2). A voiding statement cannot itself be voided, and a
+    target not stored yet is voided when it arrives (:func:`_already_voided`)."""
+    voiding = {p.row.voids: p.row for p in pending if p.row.voids is not None}
+    if not voiding:
+        return
+    targets = session.exec(
+        select(LrsStatement).where(col(LrsStatement.statement_id).in_(list(voiding)))
+    ).all()
+    hit = []
+    for target in targets:
+        if target.voids is not None or target.voided:
+            continue
+        if not visible_to(target, caller):
+            raise Forbidden("xapi-scope", "These credentials may not void that statement.")
+        hit.append(target)
+    if not hit:
+        return
+    for target in hit:
+        target.voided = True
+    session.flush()
+    for target in hit:
+        on_voided(session, target, voiding[target.statement_id])
+
+
+def visible_to(row: LrsStatement, caller: LrsCaller) -> bool:
+    """Whether the caller's scope covers this stored statement."""
+    if caller.actor is not None and row.actor_key != agent_key(caller.actor):
+        return False
+    return caller.registration is None or row.registration == caller.registration
+
+
+def get_statement(
+    session: Session, statement_id: str, caller: LrsCaller, *, voided: bool
+) -> LrsStatement:
+    """One statement by ``statementId`` (never a voided one) or ``voidedStatementId`` (only a
+    voided one), xAPI Communication §2.1.4; 404 otherwise, 403 outside the caller's scope."""
+    sid = normalise_uuid(statement_id)
+    if sid is None:
+        raise BadRequest("xapi-statement-id", "The statement id is not a UUID.")
+    row = session.exec(
+        select(LrsStatement).where(LrsStatement.statement_id == uuid.UUID(sid))
+    ).first()
+    if row is None or row.voided != voided:
+        raise NotFound("xapi-statement-not-found", "No such statement.")
+    if not visible_to(row, caller):
+        raise Forbidden("xapi-scope", "These credentials may not read that statement.")
+    return row

@@ -1,0 +1,94 @@
+"""The State API under a cmi5 launch token: ``LMS.LaunchData`` is served from the launch session
+and is read-only for the AU (cmi5 §10.2.1); the token reaches only its learner and registration."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlmodel import Session, col, select
+
+from service.jobs.models import JobStatus, OutboxJob
+from service.jobs.runner import RetryLater, run_job_by_id
+from tests.support import zipkit
+from tests.support.xapi import XAPI
+
+BASE = "https://skills.test"
+AU1 = "https://example.org/au/1"
+SESSION_EXT = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
+STATE = "/xAPI/activities/state"
+
+
+@pytest.fixture
+def drain(engine):
+    """Runs the pending outbox jobs (the package check) in-process, as a worker would."""
+
+    def run() -> None:
+        for _ in range(10):
+            with Session(engine) as s:
+                pending = [JobStatus.pending, JobStatus.sent]
+                jobs = s.exec(select(OutboxJob).where(col(OutboxJob.status).in_(pending))).all()
+                ids = [str(j.id) for j in jobs]
+            if not ids:
+                return
+            for job_id in ids:
+                with contextlib.suppress(RetryLater):
+                    run_job_by_id(job_id, engine)
+
+    return run
+
+
+def _launched(client, world, drain) -> tuple[dict, dict, str]:
+    """(launch URL parameters, Basic launch-token headers, the launch's session id)."""
+    headers = world.trainer
+    pid = client.post(
+        "/api/v1/packages", json={"title": "cmi5", "declared_hours": "2"}, headers=headers
+    ).json()["id"]
+    up = client.post(
+        f"/api/v1/packages/{pid}/versions",
+        headers=headers,
+        files={"file": ("p.zip", zipkit.good_packages()["cmi5"], "application/zip")},
+    )
+    drain()
+    client.post(f"/api/v1/packages/{pid}/versions/{up.json()['id']}/publish", headers=headers)
+    offering = world.offering(mode="online", required_minutes=90, package_ids=[pid])
+    _, learner = world.learner_with_login()
+    enrollment = client.post(
+        "/api/v1/enrollments", json={"offering_id": offering["id"]}, headers=learner
+    ).json()
+    out = client.post(f"/api/v1/enrollments/{enrollment['id']}/launch", headers=learner).json()
+    params = {k: v[0] for k, v in parse_qs(urlsplit(out["url"]).query).items()}
+    fetch = params["fetch"].removeprefix(BASE)
+    token = client.post(fetch).json()["auth-token"]
+    return params, {"Authorization": f"Basic {token}", **XAPI}, out["session_id"]
+
+
+def test_launch_token_state_rules(client, drain, world):
+    params, basic, session_id = _launched(client, world, drain)
+    reg, actor = params["registration"], params["actor"]
+    launch = {"stateId": "LMS.LaunchData", "activityId": AU1, "agent": actor, "registration": reg}
+
+    got = client.get(STATE, params=launch, headers=basic)
+    assert got.status_code == 200, got.text
+    assert got.json()["contextTemplate"]["extensions"][SESSION_EXT] == session_id
+    assert got.headers["etag"].startswith('"')
+    # The AU must not write it (cmi5 §10.2.1).
+    assert client.put(STATE, params=launch, json={}, headers=basic).status_code == 403
+    assert client.delete(STATE, params=launch, headers=basic).status_code == 403
+    # Deleting all of the registration's state leaves the launch data in place.
+    every = {k: v for k, v in launch.items() if k != "stateId"}
+    assert client.delete(STATE, params=every, headers=basic).status_code == 204
+    assert client.get(STATE, params=launch, headers=basic).status_code == 200
+
+    # The AU's own state: its registration, or none; never another learner or registration.
+    own = {**launch, "stateId": "suspend"}
+    assert client.put(STATE, params=own, content=b"p=3", headers=basic).status_code == 204
+    assert client.get(STATE, params=own, headers=basic).content == b"p=3"
+    bare = {k: v for k, v in own.items() if k != "registration"}
+    assert client.get(STATE, params=bare, headers=basic).status_code == 404
+    other_reg = {**own, "registration": "9b3d0c52-55a4-4cbb-9a4b-5b8a2c5f0e11"}
+    assert client.get(STATE, params=other_reg, headers=basic).status_code == 403
+    stranger = json.dumps({"mbox": "mailto:someone@example.com"})
+    assert client.get(STATE, params={**own, "agent": stranger}, headers=basic).status_code == 403
