@@ -4,6 +4,7 @@ staff for their own offerings (admins: any); online sessions also from the platf
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from service.accounts.models import ORG_ROLES, Role
 from service.api.deps import SessionDep, StaffOrPlatformPrincipal
@@ -52,18 +53,21 @@ def write_hours_batch(
     counts = {
         s: sum(1 for r in results if r.status == s) for s in ("accepted", "duplicate", "rejected")
     }
-    return {
-        **counts,
-        "results": [
-            {
-                "index": r.index,
-                "external_id": r.external_id,
-                "source": r.source,
-                "status": r.status,
-                "minutes": r.minutes,
-                "entry_id": str(r.entry_id) if r.entry_id else None,
-                "reasons": r.reasons,
-            }
-            for r in results
-        ],
-    }
+    # Plain JSON values already: skip FastAPI's recursive jsonable_encoder (1,000 results).
+    return JSONResponse(
+        {
+            **counts,
+            "results": [
+                {
+                    "index": r.index,
+                    "external_id": r.external_id,
+                    "source": r.source,
+                    "status": r.status,
+                    "minutes": r.minutes,
+                    "entry_id": str(r.entry_id) if r.entry_id else None,
+                    "reasons": r.reasons,
+                }
+                for r in results
+            ],
+        }
+    )
