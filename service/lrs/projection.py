@@ -32,9 +32,9 @@ from dataclasses import replace
 from datetime import timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.accounts.audit import record_audit
 from service.core.observability.metrics import LRS_STATEMENTS_STORED
@@ -43,6 +43,7 @@ from service.core.timeutil import as_utc, utcnow
 from service.lrs.access import LrsCaller
 from service.lrs.identifiers import agent_key
 from service.lrs.models import LrsStatement
+from service.lrs.stored import StoredStatement
 from service.packages.enrollment_launch import actor_for
 from service.training.completion import complete_if_due
 from service.training.hours_rules import INVALID_INTERVAL, HoursSource
@@ -67,7 +68,7 @@ VOID_PREFIX = "void:"
 _PENDING = "lrs_stored_pending"
 
 
-def project_statements(session: Session, rows: list[LrsStatement], caller: LrsCaller) -> None:
+def project_statements(session: Session, rows: list[StoredStatement], caller: LrsCaller) -> None:
     """Feed the rows that belong to an enrolment into it (see the module docstring); the caller
     flushed the rows and commits."""
     owners = _owners(session, rows)
@@ -76,9 +77,9 @@ def project_statements(session: Session, rows: list[LrsStatement], caller: LrsCa
         enrollment = owners.get(row.seq)
         if enrollment is not None:
             row.enrollment_id = enrollment.id
-            session.add(row)
             if row.voids is None:  # a voiding statement feeds nothing itself
                 by_enrollment[enrollment.id].append((enrollment, row))
+    _link(session, rows)
     _count(session, projected=len(owners), total=len(rows))
     now = utcnow()
     # Learner, then enrollment, in id order: the lock order every training path keeps.
@@ -86,7 +87,22 @@ def project_statements(session: Session, rows: list[LrsStatement], caller: LrsCa
         _feed(session, caller, items[0][0], [row for _, row in items], now)
 
 
-def on_voided(session: Session, target: LrsStatement, voiding: LrsStatement) -> None:
+def _link(session: Session, rows: list[StoredStatement]) -> None:
+    """Record each projected statement's enrolment on its row (one UPDATE per enrolment)."""
+    by_enrollment: dict = defaultdict(list)
+    for row in rows:
+        if row.enrollment_id is not None:
+            by_enrollment[row.enrollment_id].append(row.seq)
+    for enrollment_id, seqs in by_enrollment.items():
+        session.execute(
+            update(LrsStatement)
+            .where(col(LrsStatement.seq).in_(seqs))
+            .values(enrollment_id=enrollment_id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def on_voided(session: Session, target: LrsStatement, voiding: StoredStatement) -> None:
     """Reverse the hours ``target`` fed into the ledger (if any), or record why they stay."""
     if target.enrollment_id is None:
         return
@@ -122,7 +138,7 @@ def on_voided(session: Session, target: LrsStatement, voiding: LrsStatement) -> 
     )
 
 
-def _owners(session: Session, rows: list[LrsStatement]) -> dict:
+def _owners(session: Session, rows: list[StoredStatement]) -> dict:
     """``seq -> Enrollment`` for the rows whose registration and actor name an enrolment."""
     registrations = {row.registration for row in rows if row.registration is not None}
     if not registrations:
@@ -144,7 +160,7 @@ def _owners(session: Session, rows: list[LrsStatement]) -> dict:
     return owners
 
 
-def _feed(session, caller: LrsCaller, enrollment, rows: list[LrsStatement], now) -> None:
+def _feed(session, caller: LrsCaller, enrollment, rows: list[StoredStatement], now) -> None:
     """One enrolment's statements of this request, in order: progress, then hours, then the
     completion check (the same outcome as one at a time, with one lock and one check)."""
     parsed = [_parse(row) for row in rows]
@@ -179,7 +195,7 @@ def _feed(session, caller: LrsCaller, enrollment, rows: list[LrsStatement], now)
         complete_if_due(session, enrollment, now)
 
 
-def _parse(row: LrsStatement) -> ParsedStatement:
+def _parse(row: StoredStatement) -> ParsedStatement:
     return replace(read_statement(row.content), timestamp=as_utc(row.timestamp))
 
 

@@ -15,10 +15,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from service.core.bulk import insert_rows, insert_rows_with_keys
 from service.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from service.core.timeutil import utcnow
 from service.lrs.access import LrsCaller
@@ -38,6 +38,7 @@ from service.lrs.statement_index import (
     object_key,
     voided_target,
 )
+from service.lrs.stored import StoredStatement
 from service.lrs.validation import parse_timestamp, validate_statement
 
 # 1.0.3 statements without a version are 1.0.0 (Data §2.4.10); 2.0 ones are 2.0.0
@@ -47,10 +48,13 @@ DEFAULT_STATEMENT_VERSION = {"1.0.3": "1.0.0", "2.0.0": "2.0.0"}
 _RACE_RETRIES = 3
 
 
+_TABLE = LrsStatement.__table__  # type: ignore[attr-defined]
+
+
 @dataclass
 class _Pending:
     statement: dict
-    row: LrsStatement
+    row: StoredStatement
 
 
 def now_ms() -> datetime:
@@ -163,6 +167,7 @@ def _insert(
     stored_text = format_instant(stored)
     voided_on_arrival = _already_voided(session, [ids[i] for i in fresh])
     pending = []
+    rows = []
     for index in fresh:
         received = statements[index]
         statement = {k: v for k, v in received.items() if v is not None}
@@ -178,26 +183,44 @@ def _insert(
         context = statement.get("context") or {}
         registration = normalise_uuid(context.get("registration"))
         target = voided_target(statement)
-        row = LrsStatement(
-            statement_id=uuid.UUID(ids[index]),
-            stored=stored,
-            timestamp=timestamp,
-            verb_id=statement["verb"]["id"],
-            actor_key=agent_key(statement["actor"]) or "",
-            object_type=kind,
-            object_key=key,
-            registration=uuid.UUID(registration) if registration else None,
-            voids=target,
-            voided=target is None and ids[index] in voided_on_arrival,
-            content=statement,
-            comparison_hash=hashes[index],
-            attachment_hashes=attachment_hashes(statement),
-            stored_by=caller.principal.user_id,
+        row = {
+            "statement_id": uuid.UUID(ids[index]),
+            "stored": stored,
+            "timestamp": timestamp,
+            "verb_id": statement["verb"]["id"],
+            "actor_key": agent_key(statement["actor"]) or "",
+            "object_type": kind,
+            "object_key": key,
+            "registration": uuid.UUID(registration) if registration else None,
+            "voids": target,
+            "voided": target is None and ids[index] in voided_on_arrival,
+            "content": statement,
+            "comparison_hash": hashes[index],
+            "attachment_hashes": attachment_hashes(statement),
+            "stored_by": caller.principal.user_id,
+            "enrollment_id": None,
+        }
+        rows.append(row)
+        pending.append(statement)
+    seqs = insert_rows_with_keys(session, _TABLE, rows, "seq")
+    return [
+        _Pending(
+            statement,
+            StoredStatement(
+                seq=seq,
+                statement_id=row["statement_id"],
+                stored=stored,
+                timestamp=row["timestamp"],
+                actor_key=row["actor_key"],
+                registration=row["registration"],
+                voids=row["voids"],
+                voided=row["voided"],
+                content=statement,
+                stored_by=row["stored_by"],
+            ),
         )
-        pending.append(_Pending(statement, row))
-    session.add_all([p.row for p in pending])
-    session.flush()
-    return pending
+        for statement, row, seq in zip(pending, rows, seqs, strict=True)
+    ]
 
 
 def _already_voided(session: Session, ids: list[str]) -> set[str]:
@@ -223,10 +246,8 @@ def _write_index_rows(session: Session, pending: list[_Pending]) -> None:
         for p in pending
         for aid, rel in sorted(activity_relations(p.statement))
     ]
-    if agents:
-        session.execute(insert(LrsStatementAgent), agents)
-    if activities:
-        session.execute(insert(LrsStatementActivity), activities)
+    insert_rows(session, LrsStatementAgent.__table__, agents)  # type: ignore[attr-defined]
+    insert_rows(session, LrsStatementActivity.__table__, activities)  # type: ignore[attr-defined]
 
 
 def _apply_voiding(session: Session, pending: list[_Pending], caller: LrsCaller) -> None:

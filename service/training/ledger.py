@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.accounts.audit import record_audit
+from service.core.bulk import insert_rows
 from service.core.timeutil import CITY_TZ, as_utc
 from service.training.completion import complete_if_due
 from service.training.hours_rules import (
@@ -364,7 +365,7 @@ def _insert_all(session: Session, accepted) -> None:
     table = HoursEntry.__table__
     savepoint = session.begin_nested()
     try:
-        _executemany(session, table, [row for row, _, _ in accepted])
+        insert_rows(session, table, [row for row, _, _ in accepted])
         savepoint.commit()
         for row, _, result in accepted:
             result.status, result.entry_id = "accepted", row["id"]
@@ -373,18 +374,6 @@ def _insert_all(session: Session, accepted) -> None:
         savepoint.rollback()
     for row, e, result in accepted:
         _insert(session, row, e, result)
-
-
-def _executemany(session: Session, table, rows: list[dict]) -> None:
-    """One executemany of one short INSERT. On PostgreSQL straight to psycopg (it adapts UUIDs
-    and aware datetimes itself and pipelines the rows), skipping SQLAlchemy's per-row parameter
-    processing, which costs as much again as the insert."""
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), rows)
-        return
-    dialect = session.get_bind().dialect
-    sql = str(insert(table).compile(dialect=dialect, column_keys=list(rows[0])))
-    session.connection().exec_driver_sql(sql, rows)
 
 
 def _answer_existing(result: EntryResult, e: EntryIn, row) -> None:
