@@ -9,6 +9,10 @@ from typing import Annotated
 import typer
 
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+api_key_app = typer.Typer(
+    help="API keys (client id and secret) for platform service accounts.", no_args_is_help=True
+)
+users_app.add_typer(api_key_app, name="api-key")
 
 
 @users_app.command("create")
@@ -87,3 +91,50 @@ def users_unlock(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(json.dumps({"id": user_id, "unlocked": True}))
+
+
+@api_key_app.command("create")
+def api_key_create(
+    email: Annotated[str, typer.Option(help="Sign-in email of the platform account")],
+    name: Annotated[str, typer.Option(help="What the key is for (e.g. the xAPI client)")] = "",
+) -> None:
+    """Create an API key for a platform account; the secret is printed once, never stored.
+
+    xAPI clients send it to /xAPI as HTTP Basic (client_id:client_secret)."""
+    from service.accounts.audit import record_audit
+    from service.accounts.models import Role
+    from service.accounts.sessions import create_api_key
+    from service.accounts.users import UserReferenceMissing, find_by_email
+    from service.core.db import session_scope
+
+    if len(name) > 200:
+        raise typer.BadParameter("--name is at most 200 characters")
+    try:
+        with session_scope() as session:
+            user = find_by_email(session, email)
+            if user.role != Role.platform:
+                typer.echo("error: API keys are for platform accounts only.", err=True)
+                raise typer.Exit(1)
+            if not user.is_active:
+                typer.echo("error: this account is deactivated.", err=True)
+                raise typer.Exit(1)
+            key, secret = create_api_key(session, user, name)
+            record_audit(
+                session,
+                actor=None,
+                action="api_key.create",
+                subject_type="api_key",
+                subject_id=key.client_id,
+                detail="cli",
+            )
+            out = {
+                "id": str(key.id),
+                "user_id": str(user.id),
+                "name": key.name,
+                "client_id": key.client_id,
+                "client_secret": secret,
+            }
+    except UserReferenceMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(out))

@@ -230,6 +230,8 @@ def hash_client_secret(secret: str) -> str:
 
 def create_api_key(session: Session, user: User, name: str) -> tuple[ApiKey, str]:
     secret = secrets.token_urlsafe(32)
+    while secret.startswith("-"):  # a leading "-" reads as an option to command-line clients
+        secret = secrets.token_urlsafe(32)
     key = ApiKey(
         client_id="sk_" + secrets.token_hex(8),
         secret_hash=hash_client_secret(secret),
