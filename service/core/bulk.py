@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from sqlalchemy import JSON, Table, insert, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 # From this many rows on, PostgreSQL gets a COPY instead of an executemany.
@@ -49,11 +50,21 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 def _copy(session: Session, table: Table, keys: list[str], json_keys: set[str], rows) -> None:
     """COPY FROM STDIN: for a batch, several times faster than pipelined INSERTs (psycopg
     prepares and sends each INSERT separately)."""
+    import psycopg
+
     columns = ", ".join(f'"{k}"' for k in keys)
+    sql = f'COPY "{table.name}" ({columns}) FROM STDIN'
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([json.dumps(row[k]) if k in json_keys else row[k] for k in keys])
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row([json.dumps(row[k]) if k in json_keys else row[k] for k in keys])
+    except psycopg.Error as exc:
+        # As SQLAlchemy would raise it (IntegrityError for a unique key, so callers' race
+        # handling works), and without the rows in the message: they may hold personal data.
+        raise DBAPIError.instance(
+            sql, None, exc, psycopg.Error, hide_parameters=True, dialect=session.get_bind().dialect
+        ) from None
 
 
 def insert_rows_with_keys(

@@ -47,6 +47,9 @@ class LrsStatement(SQLModel, table=True):
         Index("ix_lrs_statement_verb", "verb_id", "stored", "seq"),
         Index("ix_lrs_statement_registration", "registration", "stored", "seq"),
         Index("ix_lrs_statement_voids", "voids"),
+        # A learner's or launch token's reads are scoped to its actor.
+        Index("ix_lrs_statement_actor", "actor_key", "stored", "seq"),
+        Index("ix_lrs_statement_enrollment", "enrollment_id"),
         # Statements with a StatementRef object, in query order: the query's StatementRef rule
         # (xAPI Communication §2.1.3) reads only these.
         Index(

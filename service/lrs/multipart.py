@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.core.errors import BadRequest
+from service.lrs.validation_values import finite_float, no_constant
 
 JSON_TYPE = "application/json"
 MULTIPART_TYPE = "multipart/mixed"
@@ -91,7 +92,7 @@ def parse_statement_request(content_type: str | None, body: bytes) -> tuple[Any,
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return json.loads(body, parse_float=finite_float, parse_constant=no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise _bad("The statements are not valid JSON.") from None
 

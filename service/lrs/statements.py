@@ -18,10 +18,11 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from service.accounts.models import User
 from service.core.bulk import insert_rows, insert_rows_with_keys
 from service.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from service.core.timeutil import utcnow
-from service.lrs.access import LrsCaller
+from service.lrs.access import READ_ALL_ROLES, LrsCaller
 from service.lrs.attachments import attachment_hashes, check_attachments, save_parts
 from service.lrs.identifiers import agent_key
 from service.lrs.models import LrsStatement, LrsStatementActivity, LrsStatementAgent
@@ -95,13 +96,16 @@ def store_statements(
     if len(set(ids)) != len(ids):
         raise BadRequest("xapi-duplicate-id", "The batch holds two statements with the same id.")
     hashes = [comparison_hash(s) for s in statements]
+    uploaded = {sha2.lower() for sha2 in parts}
     for _attempt in range(_RACE_RETRIES):
         fresh = _not_yet_stored(session, ids, hashes)
         if not fresh:
             return ids
         try:
             with session.begin_nested():
-                pending = _insert(session, statements, ids, hashes, fresh, caller, version)
+                pending = _insert(
+                    session, statements, ids, hashes, fresh, caller, version, uploaded
+                )
         except IntegrityError:
             continue  # a concurrent request stored one of these ids: compare again
         break
@@ -162,6 +166,7 @@ def _insert(
     fresh: list[int],
     caller: LrsCaller,
     version: str,
+    uploaded: set[str],
 ) -> list[_Pending]:
     stored = now_ms()
     stored_text = format_instant(stored)
@@ -183,20 +188,26 @@ def _insert(
         context = statement.get("context") or {}
         registration = normalise_uuid(context.get("registration"))
         target = voided_target(statement)
+        actor = agent_key(statement["actor"]) or ""
         row = {
             "statement_id": uuid.UUID(ids[index]),
             "stored": stored,
             "timestamp": timestamp,
             "verb_id": statement["verb"]["id"],
-            "actor_key": agent_key(statement["actor"]) or "",
+            "actor_key": actor,
             "object_type": kind,
             "object_key": key,
             "registration": uuid.UUID(registration) if registration else None,
             "voids": target,
-            "voided": target is None and ids[index] in voided_on_arrival,
+            "voided": target is None
+            and _may_void(
+                voided_on_arrival.get(ids[index], []), agent_key(statement["actor"]) or ""
+            ),
             "content": statement,
             "comparison_hash": hashes[index],
-            "attachment_hashes": attachment_hashes(statement),
+            # Only bodies sent with this statement are served with it: a statement naming
+            # another's sha2 (with a fileUrl) must not fetch that body.
+            "attachment_hashes": [h for h in attachment_hashes(statement) if h in uploaded],
             "stored_by": caller.principal.user_id,
             "enrollment_id": None,
         }
@@ -223,16 +234,27 @@ def _insert(
     ]
 
 
-def _already_voided(session: Session, ids: list[str]) -> set[str]:
-    """Ids among ``ids`` that a stored voiding statement targets: a statement may arrive after
-    the statement voiding it, and is voided from the start."""
+def _already_voided(session: Session, ids: list[str]) -> dict[str, list[tuple[str, bool]]]:
+    """For ids among ``ids`` that stored voiding statements target: (the voider's actor key,
+    whether it was stored by unrestricted credentials). A statement may arrive after the
+    statement voiding it, and is voided from the start, but only by a voider allowed to void it
+    (:func:`_may_void`), so nobody can pre-void another person's statement."""
     rows = session.exec(
-        select(LrsStatement.voids).where(
+        select(LrsStatement.voids, LrsStatement.actor_key, User.role)
+        .join(User, col(User.id) == LrsStatement.stored_by, isouter=True)
+        .where(
             col(LrsStatement.voids).in_([uuid.UUID(i) for i in ids]),
             LrsStatement.verb_id == VOIDED,
         )
     ).all()
-    return {str(v) for v in rows}
+    found: dict[str, list[tuple[str, bool]]] = {}
+    for target, actor, role in rows:
+        found.setdefault(str(target), []).append((actor, role in READ_ALL_ROLES))
+    return found
+
+
+def _may_void(voiders: list[tuple[str, bool]], actor_key: str) -> bool:
+    return any(unrestricted or actor == actor_key for actor, unrestricted in voiders)
 
 
 def _write_index_rows(session: Session, pending: list[_Pending]) -> None:

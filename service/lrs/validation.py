@@ -31,6 +31,7 @@ from service.lrs.validation_values import (
     check_number,
     check_object,
     check_sha2,
+    check_storable_text,
     check_string,
     check_uuid,
     invalid,
@@ -113,6 +114,7 @@ def validate_statement(statement: Any, version: str) -> None:
     if version not in _VERSIONS:
         raise ValueError(f"unsupported xAPI version {version!r}")
     statement = check_object(statement, "", _STATEMENT_KEYS)
+    check_storable_text(statement)
     if "id" in statement:
         check_uuid(statement["id"], "id")
     _check_core(statement, "", version)

@@ -17,8 +17,12 @@ from service.lrs.validation_values import (
     check_mbox,
     check_object,
     check_sha1,
+    check_storable_text,
     check_string,
+    finite_float,
+    fits_key,
     invalid,
+    no_constant,
     require,
 )
 
@@ -45,6 +49,8 @@ def _check_ifis(actor: dict[str, Any], path: str) -> int:
             account = check_object(value, where, _ACCOUNT_KEYS)
             check_iri(require(account, "homePage", where), f"{where}.homePage")
             check_string(require(account, "name", where), f"{where}.name")
+            if not fits_key(account["name"]):
+                raise invalid(f"{where}.name", "is too long")
     return count
 
 
@@ -122,9 +128,10 @@ def parse_agent_param(raw: str, name: str = "agent") -> dict[str, Any]:
     """The JSON text of an Agent query parameter (xAPI Communication §2.1.3, §2.3): an Agent or an
     identified Group, each with exactly one IFI. BadRequest otherwise."""
     try:
-        agent = json.loads(raw)
-    except (ValueError, TypeError):
+        agent = json.loads(raw, parse_float=finite_float, parse_constant=no_constant)
+    except (ValueError, TypeError, RecursionError):
         raise BadRequest(CODE, f"{name}: must be a JSON Agent object") from None
+    check_storable_text(agent, name)
     if not isinstance(agent, dict):
         raise BadRequest(CODE, f"{name}: must be a JSON Agent object")
     check_identified_actor(agent, name)

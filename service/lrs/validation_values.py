@@ -27,9 +27,58 @@ def invalid(path: str, message: str) -> BadRequest:
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f<>\"{}|\\^`]+$")
 
 
+# Identifiers are index keys: PostgreSQL's btree takes at most about 2,700 bytes per entry, so
+# an IRI or identifier longer than this is refused (400) rather than failing the insert (500).
+MAX_KEY_BYTES = 2000
+
+
+def fits_key(value: str) -> bool:
+    return len(value) <= MAX_KEY_BYTES and len(value.encode("utf-8", "surrogatepass")) <= (
+        MAX_KEY_BYTES
+    )
+
+
 def is_iri(value: Any) -> bool:
     """An absolute IRI (RFC 3987 ``scheme:...``); xAPI Data §4.1.3 requires the scheme."""
-    return isinstance(value, str) and bool(_IRI.fullmatch(value))
+    return isinstance(value, str) and fits_key(value) and bool(_IRI.fullmatch(value))
+
+
+def check_storable_text(value: Any, path: str = "statement") -> None:
+    """No NUL and no lone surrogate in any string, key or value: JSON allows them, but they
+    cannot be stored as text (PostgreSQL refuses NUL in text and JSONB) or encoded as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            texts = [item]
+        elif isinstance(item, dict):
+            texts = list(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            texts = []
+            stack.extend(item)
+        else:
+            continue
+        for text in texts:
+            if "\x00" in text:
+                raise invalid(path, "a string holds a NUL character")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise invalid(path, "a string holds an unpaired surrogate") from None
+
+
+def finite_float(text: str) -> float:
+    """For ``json.loads(parse_float=...)``: 1e999 is not a number JSON storage can hold."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("number out of range")
+    return value
+
+
+def no_constant(name: str) -> Any:
+    """For ``json.loads(parse_constant=...)``: NaN and Infinity are not JSON (RFC 8259 §6)."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def check_iri(value: Any, path: str) -> None:
@@ -202,9 +251,9 @@ def parse_timestamp(value: Any, path: str = "timestamp") -> datetime:
             microsecond,
             tzinfo=tz,
         )
-    except ValueError:
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted out of range
         raise invalid(path, "is not a valid date and time") from None
-    return parsed.astimezone(UTC)
 
 
 # --- Durations (xAPI Data §4.6, ISO 8601:2004 §4.4.3.2) -----------------------------------------
@@ -236,7 +285,7 @@ _SHA2 = re.compile(r"^[0-9a-fA-F]{56}$|^[0-9a-fA-F]{64}$|^[0-9a-fA-F]{96}$|^[0-9
 
 
 def check_mbox(value: Any, path: str) -> None:
-    if not isinstance(value, str) or not _MBOX.fullmatch(value):
+    if not isinstance(value, str) or not fits_key(value) or not _MBOX.fullmatch(value):
         raise invalid(path, "must be a mailto IRI with an email address")
 
 

@@ -40,8 +40,9 @@ def drain(engine):
     return run
 
 
-def _launched(client, world, drain) -> tuple[dict, dict, str]:
-    """(launch URL parameters, Basic launch-token headers, the launch's session id)."""
+def _launched(client, world, drain, by_platform: bool = False) -> tuple[dict, dict, str]:
+    """(launch URL parameters, Basic launch-token headers, the launch's session id); the learner
+    launches, or the platform for them."""
     headers = world.trainer
     pid = client.post(
         "/api/v1/packages", json={"title": "cmi5", "declared_hours": "2"}, headers=headers
@@ -54,11 +55,12 @@ def _launched(client, world, drain) -> tuple[dict, dict, str]:
     drain()
     client.post(f"/api/v1/packages/{pid}/versions/{up.json()['id']}/publish", headers=headers)
     offering = world.offering(mode="online", required_minutes=90, package_ids=[pid])
-    _, learner = world.learner_with_login()
+    person, learner = world.learner_with_login()
     enrollment = client.post(
         "/api/v1/enrollments", json={"offering_id": offering["id"]}, headers=learner
     ).json()
-    out = client.post(f"/api/v1/enrollments/{enrollment['id']}/launch", headers=learner).json()
+    launcher = world.as_learner(person["id"]) if by_platform else learner
+    out = client.post(f"/api/v1/enrollments/{enrollment['id']}/launch", headers=launcher).json()
     params = {k: v[0] for k, v in parse_qs(urlsplit(out["url"]).query).items()}
     fetch = params["fetch"].removeprefix(BASE)
     token = client.post(fetch).json()["auth-token"]
@@ -92,3 +94,18 @@ def test_launch_token_state_rules(client, drain, world):
     assert client.get(STATE, params=other_reg, headers=basic).status_code == 403
     stranger = json.dumps({"mbox": "mailto:someone@example.com"})
     assert client.get(STATE, params={**own, "agent": stranger}, headers=basic).status_code == 403
+
+
+def test_a_session_the_platform_launched_reports_as_the_learner(client, drain, world):
+    """The platform may launch for a learner; the AU's statements are still the learner's."""
+    params, basic, session_id = _launched(client, world, drain, by_platform=True)
+    statement = {
+        "actor": json.loads(params["actor"]),
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"id": AU1},
+        "context": {"registration": params["registration"]},
+    }
+    sent = client.post("/xAPI/statements", json=statement, headers=basic)
+    assert sent.status_code == 200, sent.text
+    someone = {**statement, "actor": {"mbox": "mailto:other@example.com"}}
+    assert client.post("/xAPI/statements", json=someone, headers=basic).status_code == 403

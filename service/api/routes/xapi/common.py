@@ -25,8 +25,14 @@ from service.api.deps import SessionDep, SettingsDep, current_principal, unautho
 from service.api.problems import forbidden
 from service.core.errors import BadRequest
 from service.lrs.access import LRS_ROLES, LrsCaller, authority_for
-from service.packages.enrollment_launch import TOKEN_PREFIX, actor_for, read_auth_token
+from service.packages.enrollment_launch import (
+    TOKEN_PREFIX,
+    actor_for,
+    find_session,
+    read_auth_token,
+)
 from service.training.learners import learner_for_user
+from service.training.models import Enrollment, Learner
 
 VERSION_HEADER = "X-Experience-API-Version"
 _VERSION = re.compile(r"(1\.0|2\.0)(\.\d+)?")
@@ -65,9 +71,13 @@ def _basic(
         if user is None or not user.is_active:
             raise unauthorized("The account for this token is not active.")
         ensure_organization_active(session, user)
-        learner = learner_for_user(session, user.id)
-        if learner is None:
-            raise unauthorized("The account for this token is not a learner.")
+        # The actor is the enrolment's learner, whoever launched (the platform may launch for
+        # a learner, an admin for anyone): read it from the launch session, not the token's user.
+        launch = find_session(session, session_id)
+        enrollment = session.get(Enrollment, launch.enrollment_id) if launch else None
+        learner = session.get(Learner, enrollment.learner_id) if enrollment else None
+        if launch is None or launch.registration != registration or learner is None:
+            raise unauthorized("The launch token is not valid.")
         principal = Principal(user.id, user.role, user.organization_id, registration)
         request.state.principal = principal
         return LrsCaller(
