@@ -1,10 +1,9 @@
-"""xAPI statement validation and cmi5 progress mapping, on cmi5-shaped sample statements."""
+"""cmi5 progress mapping of stored statements, on cmi5-shaped sample statements."""
 
 from __future__ import annotations
 
-import copy
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,9 +12,7 @@ from service.training.xapi_mapping import (
     FAILED,
     PASSED,
     TERMINATED,
-    StatementInvalid,
-    parse_statement,
-    session_interval,
+    read_statement,
     to_progress,
 )
 
@@ -48,10 +45,9 @@ def statement(verb: str, *, result=None, cmi5=True, **extra) -> dict:
     return body
 
 
-def test_terminated_duration_becomes_minutes_and_an_interval():
-    parsed = parse_statement(statement(TERMINATED, result={"duration": "PT0H46M31S"}))
+def test_terminated_duration_becomes_minutes():
+    parsed = read_statement(statement(TERMINATED, result={"duration": "PT0H46M31S"}))
     assert parsed.registration == uuid.UUID(REGISTRATION)
-    assert parsed.actor_key == "account:https://skills.example.cn|learner-42"
     assert parsed.cmi5_defined
     event = to_progress(parsed)
     assert (event.event, event.minutes, event.completed, event.passed) == (
@@ -60,14 +56,13 @@ def test_terminated_duration_becomes_minutes_and_an_interval():
         None,
         None,
     )
-    start, end = session_interval(parsed)
-    assert end == datetime(2025, 3, 3, 9, 45, 31, tzinfo=UTC)
-    assert end - start == timedelta(minutes=46, seconds=31)
+    assert parsed.timestamp == datetime(2025, 3, 3, 9, 45, 31, tzinfo=UTC)
+    assert parsed.duration_seconds == 46 * 60 + 31
 
 
 def test_completed_passed_failed_update_progress_without_crediting_hours_twice():
     completed = to_progress(
-        parse_statement(statement(COMPLETED, result={"completion": True, "duration": "PT40M"}))
+        read_statement(statement(COMPLETED, result={"completion": True, "duration": "PT40M"}))
     )
     assert (completed.event, completed.completed, completed.passed, completed.minutes) == (
         "completed",
@@ -76,7 +71,7 @@ def test_completed_passed_failed_update_progress_without_crediting_hours_twice()
         0,
     )
     passed = to_progress(
-        parse_statement(
+        read_statement(
             statement(
                 PASSED,
                 result={
@@ -88,7 +83,7 @@ def test_completed_passed_failed_update_progress_without_crediting_hours_twice()
         )
     )
     assert (passed.passed, passed.score_scaled, passed.minutes) == (True, 1.0, 0)
-    failed = to_progress(parse_statement(statement(FAILED, result={"completion": False})))
+    failed = to_progress(read_statement(statement(FAILED, result={"completion": False})))
     assert failed.passed is False and failed.completed is None
 
 
@@ -102,13 +97,13 @@ def test_completed_passed_failed_update_progress_without_crediting_hours_twice()
     ],
 )
 def test_lifecycle_verbs(verb, event):
-    progress = to_progress(parse_statement(statement(verb)))
+    progress = to_progress(read_statement(statement(verb)))
     assert progress.event == event and progress.minutes == 0
     assert progress.completed is None and progress.passed is None
 
 
 def test_cmi5_allowed_statements_count_unless_strict():
-    allowed = parse_statement(statement(COMPLETED, cmi5=False))
+    allowed = read_statement(statement(COMPLETED, cmi5=False))
     assert not allowed.cmi5_defined
     assert to_progress(allowed).completed is True
     assert to_progress(allowed, strict_cmi5=True).completed is None
@@ -120,90 +115,23 @@ def test_plain_xapi_result_flags_are_used_for_other_verbs():
         cmi5=False,
         result={"completion": True, "success": False},
     )
-    progress = to_progress(parse_statement(experienced))
+    progress = to_progress(read_statement(experienced))
     assert progress.completed is True and progress.passed is False
 
 
 def test_optional_fields_may_be_absent():
     body = statement(COMPLETED)
     del body["id"], body["timestamp"], body["context"]
-    parsed = parse_statement(body)
+    parsed = read_statement(body)
     assert parsed.id is None and parsed.timestamp is None and parsed.registration is None
-    assert session_interval(parsed) is None
 
 
-def test_mbox_actor_and_naive_timestamp_as_utc():
-    body = statement(TERMINATED, result={"duration": "PT5M"}, timestamp="2025-03-03T09:00:00")
-    body["actor"] = {"mbox": "mailto:learner@example.cn"}
-    parsed = parse_statement(body)
-    assert parsed.actor_key == "mbox:mailto:learner@example.cn"
-    assert parsed.timestamp.tzinfo is UTC
+def test_naive_timestamp_is_utc_and_an_unreadable_one_is_left_to_the_stored_column():
+    parsed = read_statement(statement(TERMINATED, timestamp="2025-03-03T09:00:00"))
+    assert parsed.timestamp == datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    assert read_statement(statement(TERMINATED, timestamp="yesterday")).timestamp is None
 
 
-def _without(path: str):
-    def mutate(body):
-        *parents, leaf = path.split(".")
-        node = body
-        for p in parents:
-            node = node[p]
-        del node[leaf]
-
-    return mutate
-
-
-def _set(path: str, value):
-    def mutate(body):
-        *parents, leaf = path.split(".")
-        node = body
-        for p in parents:
-            node = node[p]
-        node[leaf] = value
-
-    return mutate
-
-
-@pytest.mark.parametrize(
-    ("mutate", "field"),
-    [
-        (_without("actor"), "actor"),
-        (_set("actor", {"name": "no identifier"}), "actor"),
-        (_set("actor", {"mbox": "mailto:a@b.c", "openid": "https://o.example/x"}), "actor"),
-        (_set("actor", {"mbox": "a@b.c"}), "actor.mbox"),
-        (_set("actor.objectType", "Group"), "actor.objectType"),
-        (_set("actor.account.name", ""), "actor.account.name"),
-        (_set("actor.account.homePage", "not an iri"), "actor.account.homePage"),
-        (_without("verb"), "verb"),
-        (_without("verb.id"), "verb.id"),
-        (_set("verb.id", "completed"), "verb.id"),
-        (_without("object.id"), "object.id"),
-        (_set("object.objectType", "StatementRef"), "object.objectType"),
-        (_set("id", "not-a-uuid"), "id"),
-        (_set("timestamp", "yesterday"), "timestamp"),
-        (_set("timestamp", 12), "timestamp"),
-        (_set("result", {"duration": "45 minutes"}), "result.duration"),
-        (_set("result", {"duration": "P1Y"}), "result.duration"),
-        (_set("result", {"duration": "PT0.5H"}), "result.duration"),
-        (_set("result", {"duration": "PT\u0661H"}), "result.duration"),
-        (_set("result", {"duration": 2700}), "result.duration"),
-        (_set("result", {"success": "yes"}), "result.success"),
-        (_set("result", {"completion": 1}), "result.completion"),
-        (_set("result", {"score": {"scaled": 1.5}}), "result.score.scaled"),
-        (_set("result", {"score": {"scaled": True}}), "result.score.scaled"),
-        (_set("result", []), "result"),
-        (_set("context.registration", "abc"), "context.registration"),
-        (_set("surprise", 1), "surprise"),
-    ],
-)
-def test_validation_errors_name_the_field(mutate, field):
-    body = copy.deepcopy(statement(COMPLETED))
-    mutate(body)
-    with pytest.raises(StatementInvalid) as info:
-        parse_statement(body)
-    assert info.value.field == field
-    assert str(info.value).startswith(f"{field}: ")
-
-
-def test_non_object_statement():
-    with pytest.raises(StatementInvalid) as info:
-        parse_statement([1, 2])
-    assert info.value.field == "statement"
+def test_a_duration_no_minutes_can_be_credited_for_is_reported_not_raised():
+    parsed = read_statement(statement(TERMINATED, result={"duration": "P1Y"}))
+    assert parsed.duration_seconds is None and parsed.duration_error
