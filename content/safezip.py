@@ -302,7 +302,9 @@ def _check_declared_sizes(scan: ArchiveScan, limits: ArchiveLimits, errs: _Cappe
             None,
             f"declared total {total} bytes exceeds {limits.max_total_uncompressed}",
         )
-    elif total > limits.max_total_ratio * max(scan.archive_size, 1):
+    elif total > limits.total_ratio_min_size and total > limits.max_total_ratio * max(
+        scan.archive_size, 1
+    ):
         errs.error(
             R.TOTAL_RATIO_EXCEEDED,
             None,
@@ -364,7 +366,12 @@ def _check_local_headers(
 
 
 class InflateBudget:
-    """Counts bytes actually inflated across the whole archive and enforces the totals."""
+    """Counts bytes actually inflated across the whole archive and enforces the totals.
+
+    The whole-archive ratio applies only past ``total_ratio_min_size`` inflated bytes, like the
+    per-entry ratio past ``ratio_check_min_size``: a small archive cannot cost much, however
+    well it compresses.
+    """
 
     def __init__(self, limits: ArchiveLimits, archive_size: int):
         self.limits = limits
@@ -381,7 +388,9 @@ class InflateBudget:
                     f"inflated total exceeds {self.limits.max_total_uncompressed} bytes",
                 )
             )
-        if self.total > self.limits.max_total_ratio * max(self.archive_size, 1):
+        if self.total > self.limits.total_ratio_min_size and self.total > (
+            self.limits.max_total_ratio * max(self.archive_size, 1)
+        ):
             raise PackageRejected(
                 Reason(
                     R.TOTAL_RATIO_EXCEEDED,

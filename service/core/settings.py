@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     package_max_entries: int = Field(default=20_000, ge=1)
     package_max_total_bytes: int = Field(default=4 * 1024**3, ge=1024)
     package_max_ratio: float = Field(default=20.0, gt=1)
+    package_ratio_min_bytes: int = Field(default=16 * 1024**2, ge=0)  # ratio checked past it
     upload_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 86_400)
     launch_ttl_seconds: int = Field(default=4 * 3600, ge=60, le=86_400)
     content_base_url: str = ""  # empty: packaged content is served under public_base_url
@@ -134,6 +135,7 @@ class Settings(BaseSettings):
             max_entries=self.package_max_entries,
             max_total_uncompressed=self.package_max_total_bytes,
             max_total_ratio=self.package_max_ratio,
+            total_ratio_min_size=self.package_ratio_min_bytes,
             max_archive_bytes=self.package_max_upload_bytes,
         )
 

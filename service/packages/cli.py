@@ -1,8 +1,8 @@
 """``skills packages``: offline tools for course packages.
 
 ``skills packages inspect FILE.zip`` runs exactly the checks and manifest parsing that upload
-ingest runs, without storing anything, and prints one JSON object. Exit status: 0 accepted,
-1 rejected, 2 usage error (missing or unreadable file).
+ingest runs, with the same ``SKILLS_PACKAGE_*`` limits, without storing anything, and prints one
+JSON object. Exit status: 0 accepted, 1 rejected, 2 usage error (missing or unreadable file).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from content.ingest import inspect_archive
-from content.limits import ArchiveLimits
+from service.core.settings import get_settings
 
 packages_app = typer.Typer(
     help="Course packages (SCORM 1.2/2004, cmi5, xAPI, native): check before uploading.",
@@ -64,7 +64,8 @@ def inspect_command(
         if not handle.seekable():
             typer.echo(f"error: {file} is not a regular file", err=True)
             raise typer.Exit(2)
-        report = inspect_archive(handle, ArchiveLimits()).to_dict()
+        # the limits upload ingest applies (SKILLS_PACKAGE_*), so inspect agrees with upload
+        report = inspect_archive(handle, get_settings().archive_limits()).to_dict()
     out = {k: report[k] for k in _FIELDS}
     typer.echo(json.dumps(out, ensure_ascii=False, indent=2 if pretty else None))
     raise typer.Exit(0 if report["accepted"] else 1)

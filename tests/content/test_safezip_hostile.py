@@ -63,7 +63,8 @@ def test_inflated_bytes_are_counted_while_streaming_total():
     data = _zeros_package(3 * 1024 * 1024)
     lax = ArchiveLimits(max_entry_ratio=1e9, max_total_ratio=1e9)
     scan = scan_archive(io.BytesIO(data), lax)
-    total = verify_contents(scan, ArchiveLimits(max_entry_ratio=1e9, max_total_ratio=20))
+    streaming = ArchiveLimits(max_entry_ratio=1e9, max_total_ratio=20, total_ratio_min_size=0)
+    total = verify_contents(scan, streaming)
     assert [e.code for e in scan.findings.errors] == ["total_ratio_exceeded"]
     assert total <= 20 * len(data) + ArchiveLimits().chunk_size
     scan = scan_archive(io.BytesIO(data), lax)
