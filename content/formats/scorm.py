@@ -21,6 +21,7 @@ Rules applied, with their sources:
 
 from __future__ import annotations
 
+import re
 from xml.etree.ElementTree import Element
 
 from content import reasons as R
@@ -44,6 +45,7 @@ from content.formats.xmlutil import (
     local,
     namespace,
     parse_xml,
+    parse_xml_declaring,
     text,
 )
 from content.reasons import Findings, PackageRejected, Reason
@@ -52,6 +54,34 @@ MANIFEST = "imsmanifest.xml"
 ADLCP_12 = "http://www.adlnet.org/xsd/adlcp_rootv1p2"
 ADLCP_2004 = "http://www.adlnet.org/xsd/adlcp_v1p3"
 IMSCP_12 = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+#: SCORM 2004 4th ed. CAM 3.2.1 / SN 2.1: the namespaces behind the customary prefixes.
+COMMON_PREFIXES_2004 = {
+    "adlcp": ADLCP_2004,
+    "adlseq": "http://www.adlnet.org/xsd/adlseq_v1p3",
+    "adlnav": "http://www.adlnet.org/xsd/adlnav_v1p3",
+    "imsss": "http://www.imsglobal.org/xsd/imsss",
+    "imscp": "http://www.imsglobal.org/xsd/imscp_v1p1",
+}
+_SCHEMAVERSION = re.compile(rb"<(?:[\w.-]+:)?schemaversion\s*>\s*([^<]*?)\s*<")
+
+
+def implied_prefixes(data: bytes) -> dict[str, str]:
+    """Namespaces for the SCORM prefixes that authoring tools use without declaring.
+
+    ``adlcp`` differs by version (1.2 CAM 2.3.2: ``adlcp_rootv1p2``; 2004 CAM 3.2.1:
+    ``adlcp_v1p3``). The manifest cannot be parsed yet, so its bytes decide, in the order
+    :func:`scorm_version` uses: ``schemaversion``, then the declared IMS CP namespace, then the
+    1.2 spelling ``scormtype``; otherwise 2004.
+    """
+    found = _SCHEMAVERSION.search(data)
+    version = found.group(1).strip().lower() if found else b""
+    if version == b"1.2":
+        is_12 = True
+    elif b"1.3" in version or b"2004" in version:
+        is_12 = False
+    else:
+        is_12 = IMSCP_12.encode() in data or ADLCP_12.encode() in data or b":scormtype=" in data
+    return {**COMMON_PREFIXES_2004, "adlcp": ADLCP_12 if is_12 else ADLCP_2004}
 
 
 def _all_namespaces(root: Element) -> set[str]:
@@ -177,7 +207,15 @@ def _typical_learning_time(files: PackageFiles, root: Element, findings: Finding
 
 def parse_scorm(files: PackageFiles, findings: Findings) -> PackageManifest | None:
     """Parse ``imsmanifest.xml``; errors go to ``findings``; None if nothing usable."""
-    root = parse_xml(files.read(MANIFEST), MANIFEST)
+    data = files.read(MANIFEST)
+    root, declared = parse_xml_declaring(data, MANIFEST, implied_prefixes(data))
+    if declared:
+        findings.warn(
+            R.MANIFEST_INVALID,
+            MANIFEST,
+            "namespace prefixes used without a declaration were read as the usual SCORM "
+            f"namespaces: {', '.join(declared)}; declare them (xmlns:prefix) on <manifest>",
+        )
     if local(root.tag) != "manifest":
         raise PackageRejected(
             Reason(R.MANIFEST_INVALID, MANIFEST, "root element must be <manifest>")
