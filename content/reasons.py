@@ -43,6 +43,14 @@ LAUNCH_MISSING = "launch_missing"
 COMMON_CARTRIDGE_UNSUPPORTED = "common_cartridge_unsupported"
 UNKNOWN_FORMAT = "unknown_format"
 
+# --- cmi5 course structure rules (content/formats/cmi5_rules.py) ---
+CMI5_ID_NOT_IRI = "cmi5_id_not_iri"
+CMI5_URL_INVALID = "cmi5_url_invalid"
+CMI5_URL_RESERVED_PARAMETER = "cmi5_url_reserved_parameter"
+CMI5_DUPLICATE_OBJECTIVE = "cmi5_duplicate_objective"
+CMI5_MOVE_ON_ELEMENT = "cmi5_move_on_element"
+CMI5_SCHEMA_INVALID = "cmi5_schema_invalid"
+
 # --- warnings ---
 RESOURCE_FILE_MISSING = "resource_file_missing"
 MULTIPLE_MANIFESTS = "multiple_manifests"
