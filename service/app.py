@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from service.api.content_origin import ContentOriginMiddleware
 from service.api.cors import ScopedCORSMiddleware
 from service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
@@ -92,8 +93,9 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         RateLimitMiddleware, settings=settings, page_response=pages.too_many_requests_page
     )
     app.add_middleware(XapiResponseMiddleware)
+    app.add_middleware(ContentOriginMiddleware, settings=settings)  # API and content apart
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(ScopedCORSMiddleware, api_origins=settings.cors_origins)
+    app.add_middleware(ScopedCORSMiddleware, api_origins=settings.cors_origins, settings=settings)
     install_problem_handlers(app)
     for module in (
         health,

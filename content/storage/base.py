@@ -11,6 +11,7 @@ import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
 MAX_KEY_BYTES = 1024  # S3 object key limit
@@ -37,9 +38,19 @@ class ReadableStream(Protocol):
 
 @dataclass(frozen=True)
 class ObjectInfo:
+    """What a backend knows of an object without reading it.
+
+    ``etag`` is a strong validator of the object's bytes as the backend defines it (S3: its
+    ETag; local: size and modification time), without quotes; ``modified`` is when the object
+    was last written (timezone-aware UTC). Both serve HTTP conditional requests (RFC 9110
+    section 8.8).
+    """
+
     key: str
     size: int
     content_type: str | None
+    etag: str | None = None
+    modified: datetime | None = None
 
 
 def validate_key(key: str) -> str:
@@ -69,6 +80,21 @@ def validate_prefix(prefix: str, *, allow_empty: bool) -> str:
     return prefix
 
 
+def _skip(stream: BinaryIO, offset: int) -> None:
+    """Position ``stream`` at ``offset``: a seek when it can, else by reading past the bytes."""
+    if not offset:
+        return
+    seekable = getattr(stream, "seekable", None)
+    if seekable is not None and seekable():
+        stream.seek(offset)
+        return
+    while offset > 0:
+        skipped = stream.read(min(offset, DEFAULT_CHUNK))
+        if not skipped:
+            return
+        offset -= len(skipped)
+
+
 class ObjectStorage(ABC):
     """Streamed object storage. Implementations: LocalStorage, S3Storage."""
 
@@ -89,10 +115,23 @@ class ObjectStorage(ABC):
     def open(self, key: str) -> BinaryIO:
         """A readable binary stream of the object (close it). Raises ObjectNotFound."""
 
-    def iter(self, key: str, chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
-        """The object's bytes in chunks of at most ``chunk_size``."""
+    def iter(
+        self, key: str, chunk_size: int = DEFAULT_CHUNK, *, start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
+        """The object's bytes from offset ``start`` up to ``end`` (exclusive; None: to the end)
+        in chunks of at most ``chunk_size``. Raises ObjectNotFound (on the first ``next``)."""
+        if start < 0 or (end is not None and end < start):
+            raise ValueError(f"invalid byte range {start}..{end}")
+        remaining = None if end is None else end - start
         with self.open(key) as stream:
-            while chunk := stream.read(chunk_size):
+            _skip(stream, start)
+            while remaining is None or remaining > 0:
+                want = chunk_size if remaining is None else min(chunk_size, remaining)
+                chunk = stream.read(want)
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
                 yield chunk
 
     @abstractmethod

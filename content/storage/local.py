@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode
@@ -120,7 +121,14 @@ class LocalStorage(ObjectStorage):
             return None
         meta = self._meta(key)
         ctype = meta.read_text(encoding="utf-8") if meta.is_file() else _guess(key)
-        return ObjectInfo(key=key, size=st.st_size, content_type=ctype)
+        return ObjectInfo(
+            key=key,
+            size=st.st_size,
+            content_type=ctype,
+            # objects are replaced whole (os.replace), so size + mtime change with the bytes
+            etag=f"{st.st_size:x}-{st.st_mtime_ns:x}",
+            modified=datetime.fromtimestamp(st.st_mtime, UTC),
+        )
 
     def delete(self, key: str) -> None:
         path = self._path(key)

@@ -18,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from content.storage.base import (
+    DEFAULT_CHUNK,
     ObjectInfo,
     ObjectNotFound,
     ObjectStorage,
@@ -160,7 +161,39 @@ class S3Storage(ObjectStorage):
             if _code(exc) in _NOT_FOUND:
                 return None
             raise StorageError(f"cannot stat {key!r}: {exc}") from exc
-        return ObjectInfo(key=key, size=resp["ContentLength"], content_type=resp.get("ContentType"))
+        etag = str(resp.get("ETag") or "").strip('"') or None
+        return ObjectInfo(
+            key=key,
+            size=resp["ContentLength"],
+            content_type=resp.get("ContentType"),
+            etag=etag,
+            modified=resp.get("LastModified"),
+        )
+
+    def iter(
+        self, key: str, chunk_size: int = DEFAULT_CHUNK, *, start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
+        """A ranged GetObject (``Range: bytes=start-(end-1)``): only the asked bytes travel."""
+        validate_key(key)
+        if start < 0 or (end is not None and end < start):
+            raise ValueError(f"invalid byte range {start}..{end}")
+        if end is not None and end == start:
+            return
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if start or end is not None:
+            params["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+        try:
+            body = self.client.get_object(**params)["Body"]
+        except ClientError as exc:
+            if _code(exc) in _NOT_FOUND:
+                raise ObjectNotFound(key) from exc
+            if _code(exc) == "InvalidRange":  # start at or past the end: no bytes there
+                return
+            raise StorageError(f"cannot read {key!r}: {exc}") from exc
+        try:
+            yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
 
     def delete(self, key: str) -> None:
         validate_key(key)

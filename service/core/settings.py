@@ -12,6 +12,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_MASTER_KEY = "dev-only-master-key-change-me"
 DEFAULT_S3_SECRET = "minioadmin"  # noqa: S105 - the value production must not keep
 RATE = r"^[1-9][0-9]{0,6}/(second|minute|hour|day)$"
+# The embedded default's content origin: the other name of the same loopback interface.
+_LOOPBACK_SWAP = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
+
+
+def url_origin(url: str) -> tuple[str, str, int] | None:
+    """The (scheme, host, port) origin of an http(s) URL (RFC 6454 section 4), or None."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
 
 
 class InsecureConfiguration(RuntimeError):
@@ -54,7 +70,13 @@ class Settings(BaseSettings):
     package_ratio_min_bytes: int = Field(default=16 * 1024**2, ge=0)  # ratio checked past it
     upload_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 86_400)
     launch_ttl_seconds: int = Field(default=4 * 3600, ge=60, le=86_400)
-    content_base_url: str = ""  # empty: packaged content is served under public_base_url
+    # cmi5: a session initialized and then silent this long is closed as Abandoned (cmi5 9.3.6)
+    # by the beat task run every cmi5_abandon_sweep_seconds
+    cmi5_session_timeout_seconds: int = Field(default=4 * 3600, ge=60)
+    cmi5_abandon_sweep_seconds: float = Field(default=300, ge=10)
+    # the origin that serves package content and the player; empty: derived from
+    # public_base_url (see resolved_content_base_url)
+    content_base_url: str = ""
     spool_dir: Path | None = None  # temp files for uploads and ingest; default: system temp
     # spool files (upload-*.part, ingest-*.zip) older than this that no running job holds are
     # removed at start and by the relay: what a killed worker or request left behind
@@ -126,7 +148,36 @@ class Settings(BaseSettings):
         return self.storage_local_root or (self.var_dir / "objects")
 
     def resolved_content_base_url(self) -> str:
-        return (self.content_base_url or self.public_base_url).rstrip("/")
+        """The origin of package content and the player: SKILLS_CONTENT_BASE_URL when set.
+
+        Otherwise the embedded default derives a second origin on the same machine and port by
+        swapping the loopback names (``127.0.0.1`` <-> ``localhost``): two origins for the
+        browser, one listening socket. Any other public host falls back to the public origin
+        itself (same origin, no isolation; :meth:`content_origin_warning` says so at start-up).
+        """
+        if self.content_base_url:
+            return self.content_base_url.rstrip("/")
+        public = self.public_base_url.rstrip("/")
+        parts = urlsplit(public)
+        other = _LOOPBACK_SWAP.get(parts.hostname or "")
+        if other is None:
+            return public
+        try:
+            port = parts.port
+        except ValueError:
+            return public
+        netloc = other if port is None else f"{other}:{port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    def content_origin_warning(self) -> str | None:
+        """Why content would share the API's origin, or None when it has an origin of its own."""
+        if url_origin(self.resolved_content_base_url()) != url_origin(self.public_base_url):
+            return None
+        return (
+            "package content is served from the public origin "
+            f"({self.public_base_url}): set SKILLS_CONTENT_BASE_URL to a separate origin "
+            "(another host name) so that content cannot reach the API origin's storage"
+        )
 
     def archive_limits(self):
         from content.limits import ArchiveLimits
@@ -187,6 +238,11 @@ class Settings(BaseSettings):
             problems.append("SKILLS_PUBLIC_BASE_URL (production needs an https URL)")
         if self.trusted_http_hosts:
             problems.append("SKILLS_TRUSTED_HTTP_HOSTS (plain http key fetching is for tests only)")
+        if self.content_origin_warning() is not None:
+            problems.append(
+                "SKILLS_CONTENT_BASE_URL (production needs a content origin other than "
+                "SKILLS_PUBLIC_BASE_URL's: another host name)"
+            )
         return problems
 
     def check_production_ready(self) -> None:

@@ -47,6 +47,9 @@ def test_production_refuses_defaults_and_names_them():
         assert name in message
     s3 = Settings(env="production", storage_backend="s3", _env_file=None)
     assert any("SKILLS_S3_SECRET_ACCESS_KEY" in p for p in s3.insecure_settings())
+    # package content on the API's own origin could read and rewrite the API's pages
+    shared = Settings(env="production", public_base_url="https://skills.example.cn", _env_file=None)
+    assert any("SKILLS_CONTENT_BASE_URL" in p for p in shared.insecure_settings())
 
 
 def test_production_accepts_real_secrets():
@@ -56,6 +59,7 @@ def test_production_accepts_real_secrets():
         database_url="postgresql://skills:pw@db/skills",
         broker_url="redis://redis:6379/0",
         public_base_url="https://skills.nbedu.gov.cn",
+        content_base_url="https://content.skills.nbedu.gov.cn",
         storage_backend="s3",
         s3_secret_access_key="a-real-secret-value",
         _env_file=None,

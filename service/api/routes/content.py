@@ -1,20 +1,29 @@
 """Serving package files and local-storage signed URLs.
 
-Packaged HTML is third-party content: it is served only under ``/content/<grant>/…`` with a
-sandboxing Content-Security-Policy (an opaque origin: no access to this origin's storage or
-cookies), ``nosniff`` and correct MIME types. Deployments can move it to a separate origin with
-``SKILLS_CONTENT_BASE_URL``.
+Package content is third-party code, and it runs as its author wrote it: its own scripts,
+styles, fonts, media, same-origin frames and ``localStorage``. No sandbox and no
+``Cross-Origin-Resource-Policy`` narrows it (either breaks common courses: an opaque origin
+cannot load its own subresources under CORP, nor reach the player's SCORM API in its parent, nor
+use storage). Isolation comes instead from the origin: ``/content/<grant>/…`` is served only on
+``SKILLS_CONTENT_BASE_URL``, another origin than the API's (see
+:mod:`service.api.content_origin`), so the browser's same-origin policy keeps content away from
+the API origin's cookies, storage and pages, and the API's tokens are never sent to it. The
+launch grant in the path scopes each URL to one package version and expires. Files keep
+``X-Content-Type-Options: nosniff`` with the types of :mod:`content.mime`, served without a
+``charset`` so the file's own declaration counts; byte ranges and validators are in
+:mod:`service.api.object_responses`.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from content.mime import guess_content_type
-from content.storage.base import InvalidKey, ObjectNotFound, validate_key
+from content.storage.base import InvalidKey, validate_key
 from service.api.deps import SettingsDep
+from service.api.object_responses import object_response
 from service.api.problems import Problem, not_found
 from service.api.streaming_upload import receive_upload
 from service.core.storage import get_storage
@@ -22,31 +31,34 @@ from service.packages.launch import open_grant
 
 router = APIRouter(include_in_schema=False)
 
-CONTENT_CSP = (
-    "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads; "
-    "default-src 'self' data: blob:; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
-    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; "
-    "connect-src 'self' " + "{public}" + "; frame-ancestors *; base-uri 'self'; form-action 'self'"
-)
+CONTENT_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # The grant in the URL changes with every launch; a revisit within a launch revalidates.
+    "Cache-Control": "private, max-age=300",
+}
+#: Only where content has no origin of its own (no SKILLS_CONTENT_BASE_URL on a host without a
+#: loopback twin; production refuses to start so): content would otherwise run as the API's
+#: origin, so it is confined to an opaque origin, which keeps it away from the API's pages and
+#: storage at the price of breaking most courses (start-up logs the warning).
+SAME_ORIGIN_SANDBOX = "sandbox allow-scripts allow-forms allow-popups allow-modals"
 
 
-def _stream(key: str, headers: dict[str, str], method: str) -> Response:
+def _serve(
+    request: Request, key: str, headers: dict[str, str], content_type: str | None = None
+) -> Response:
     storage = get_storage()
     info = storage.head(key)
     if info is None:
         raise not_found("File")
-    headers = {**headers, "Content-Length": str(info.size)}
-    media_type = guess_content_type(key)
-    if method == "HEAD":
-        return Response(status_code=200, headers=headers, media_type=media_type)
-
-    def chunks():
-        try:
-            yield from storage.iter(key)
-        except ObjectNotFound:
-            return
-
-    return StreamingResponse(chunks(), headers=headers, media_type=media_type)
+    return object_response(
+        storage,
+        info,
+        method=request.method,
+        request_headers=request.headers,
+        content_type=content_type or guess_content_type(key),
+        headers=headers,
+    )
 
 
 @router.api_route("/content/{grant}/{path:path}", methods=["GET", "HEAD"])
@@ -58,14 +70,10 @@ def package_file(grant: str, path: str, request: Request, settings: SettingsDep)
         key = validate_key(decoded.prefix + path)
     except InvalidKey:
         raise not_found("File") from None
-    headers = {
-        "Content-Security-Policy": CONTENT_CSP.format(public=settings.public_base_url),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "private, max-age=300",
-        "Cross-Origin-Resource-Policy": "same-site",
-    }
-    return _stream(key, headers, request.method)
+    headers = CONTENT_HEADERS
+    if settings.content_origin_warning() is not None:
+        headers = {**headers, "Content-Security-Policy": SAME_ORIGIN_SANDBOX}
+    return _serve(request, key, headers)
 
 
 @router.get("/objects/{key:path}")
@@ -83,12 +91,10 @@ def signed_object(
     headers = {
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=60",
+        # a signed object is a download from the API origin, never a page that runs there
         "Content-Security-Policy": "sandbox; default-src 'none'",
     }
-    response = _stream(key, headers, request.method)
-    if ct:
-        response.headers["Content-Type"] = ct
-    return response
+    return _serve(request, key, headers, content_type=ct)
 
 
 @router.post("/objects-upload/{key:path}", status_code=204)
