@@ -82,3 +82,14 @@ class PackageVersion(SQLModel, table=True):
     ingested_at: datetime | None = _ts()
     published_at: datetime | None = _ts()
     retired_at: datetime | None = _ts()
+
+    def all_units(self) -> list[dict[str, Any]]:
+        """Every unit of the description, depth first in manifest order (blocks before their
+        AUs, SCORM parent items before their children)."""
+        out: list[dict[str, Any]] = []
+        pending = list(reversed(self.units or []))
+        while pending:
+            unit = pending.pop()
+            out.append(unit)
+            pending.extend(reversed(unit.get("children") or []))
+        return out

@@ -17,7 +17,9 @@ from service.accounts import ops_jobs
 from service.core.settings import Settings, get_settings
 from service.issuing import completion_job
 from service.jobs.handlers import register_handlers
+from service.lrs import cmi5_jobs, cmi5_lms
 from service.packages import jobs as package_jobs
+from service.packages.enrollment_launch import on_cmi5_launch
 from service.tallies import jobs as tally_jobs
 from service.tallies import tasks as tally_tasks
 from service.tallies.rollups import record_completion
@@ -31,9 +33,11 @@ def wire() -> None:
         completion_job.HANDLERS,
         package_jobs.HANDLERS,
         tally_jobs.HANDLERS,
+        cmi5_jobs.HANDLERS,
     ):
         register_handlers(handlers)
     on_completion(record_completion)
+    on_cmi5_launch(cmi5_lms.record_launch)  # the LMS records "Launched" (cmi5 9.3.1)
 
 
 def configure_celery(app: Celery, settings: Settings | None = None) -> Celery:
@@ -44,4 +48,5 @@ def configure_celery(app: Celery, settings: Settings | None = None) -> Celery:
         "task": "skills.tallies_reconcile",
         "schedule": settings.tallies_reconcile_seconds,
     }
+    cmi5_jobs.register(app, settings)  # the cmi5 abandon sweep (cmi5 9.3.6)
     return app

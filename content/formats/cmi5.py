@@ -178,6 +178,7 @@ class _Parser:
             launch_method=launch_method,
             activity_type=attr(el, "activityType"),
             parameters=text(child(el, "launchParameters")),
+            entitlement_key=text(child(el, "entitlementKey")),
         )
         self.aus.append(unit)
         return unit

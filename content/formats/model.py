@@ -50,6 +50,10 @@ class Unit:
     launch_method: str | None = None
     activity_type: str | None = None
     parameters: str | None = None
+    #: cmi5 13.1.4 AU entitlementKey, handed to the AU in LMS.LaunchData (cmi5 10)
+    entitlement_key: str | None = None
+    #: SCORM adlcp:datafromlms (1.2) / adlcp:dataFromLMS (2004): the SCO's cmi.launch_data
+    launch_data: str | None = None
     minutes: int | None = None
     children: list[Unit] = field(default_factory=list)
 
@@ -66,6 +70,8 @@ class Unit:
             "launch_method",
             "activity_type",
             "parameters",
+            "entitlement_key",
+            "launch_data",
             "minutes",
         ):
             value = getattr(self, key)

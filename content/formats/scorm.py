@@ -301,6 +301,7 @@ def parse_scorm(files: PackageFiles, findings: Findings) -> PackageManifest | No
                 launch_path=ref.path if ref else None,
                 mastery_score=_mastery(item, version),
                 parameters=attr(item, "parameters"),
+                launch_data=text(child(item, "dataFromLMS")) or text(child(item, "datafromlms")),
             )
         )
         if manifest.launch is None and ref is not None:

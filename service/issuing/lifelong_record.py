@@ -96,7 +96,13 @@ def build_record(session: Session, learner: Learner) -> dict:
                 "hours": totals(spent["minutes"], spent["online_minutes"])
                 | {"required_minutes": off.required_minutes},
                 "assessment": {
-                    "score": enr.assessment_score,
+                    # the trainer's score, else the package's: the score the credential carries
+                    "score": (
+                        enr.assessment_score
+                        if enr.assessment_score is not None
+                        else enr.package_score
+                    ),
+                    "package_score": enr.package_score,
                     "passed": enr.assessment_passed,
                     "package_completed": enr.package_completed,
                     "package_passed": enr.package_passed,

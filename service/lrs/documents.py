@@ -168,7 +168,7 @@ def _launch_data(session: Session, caller: LrsCaller, target: Target) -> Documen
     row = find_session(session, caller.launch_session_id)
     if row is None or row.registration != caller.registration:
         return None
-    if row.au_id != target.scope.activity_id:
+    if (row.activity_id or row.au_id) != target.scope.activity_id:  # the launch's activityId
         return None
     version = session.get(PackageVersion, row.package_version_id)
     if version is None:

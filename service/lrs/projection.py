@@ -15,6 +15,11 @@ enrolment state; rejected hours go to ``hours_rejection``); cmi5 completed/passe
 ``result.completion``/``success``) set the sticky package result; then completion is checked.
 An enrolment that is not active gets no progress and its hours are recorded as rejected.
 
+cmi5 AUs are the exception for package results: their completion is decided by moveOn
+(:mod:`service.lrs.cmi5_rules`), so the statements that module governs (a cmi5 AU's launch
+token, or a statement about an AU's LMS-generated activity id) give here only hours and the
+score of a cmi5 defined Passed/Failed, never completed or passed on their own.
+
 Idempotency without a separate record: a statement id is stored once (a re-sent statement is
 never handed here again), the ledger is unique on (source, external id), and package results
 are sticky; so the former ``xapi_statement`` table is dropped (0012 copies its rows here).
@@ -41,6 +46,7 @@ from service.core.observability.metrics import LRS_STATEMENTS_STORED
 from service.core.settings import get_settings
 from service.core.timeutil import as_utc, utcnow
 from service.lrs.access import LrsCaller
+from service.lrs.cmi5_rules import governed_seqs, is_cmi5_defined
 from service.lrs.identifiers import agent_key
 from service.lrs.models import LrsStatement
 from service.lrs.stored import StoredStatement
@@ -82,9 +88,10 @@ def project_statements(session: Session, rows: list[StoredStatement], caller: Lr
     _link(session, rows)
     _count(session, projected=len(owners), total=len(rows))
     now = utcnow()
+    governed = governed_seqs(session, rows, caller) if by_enrollment else set()
     # Learner, then enrollment, in id order: the lock order every training path keeps.
     for items in sorted(by_enrollment.values(), key=lambda i: (i[0][0].learner_id, i[0][0].id)):
-        _feed(session, caller, items[0][0], [row for _, row in items], now)
+        _feed(session, caller, items[0][0], [row for _, row in items], now, governed)
 
 
 def _link(session: Session, rows: list[StoredStatement]) -> None:
@@ -160,7 +167,9 @@ def _owners(session: Session, rows: list[StoredStatement]) -> dict:
     return owners
 
 
-def _feed(session, caller: LrsCaller, enrollment, rows: list[StoredStatement], now) -> None:
+def _feed(
+    session, caller: LrsCaller, enrollment, rows: list[StoredStatement], now, governed: set[int]
+) -> None:
     """One enrolment's statements of this request, in order: progress, then hours, then the
     completion check (the same outcome as one at a time, with one lock and one check)."""
     parsed = [_parse(row) for row in rows]
@@ -169,8 +178,14 @@ def _feed(session, caller: LrsCaller, enrollment, rows: list[StoredStatement], n
     active = is_active(enrollment.state)
     if active:
         enrollment = ensure_started(session, enrollment, now)
-        for p in parsed:
+        for row, p in zip(rows, parsed, strict=True):
             progress = to_progress(p)
+            if row.seq in governed:  # cmi5 moveOn decides; only a judged score is kept
+                judged = progress.event in ("passed", "failed") and is_cmi5_defined(row.content)
+                apply_package_result(
+                    enrollment, None, None, progress.score_scaled if judged else None
+                )
+                continue
             apply_package_result(
                 enrollment, progress.completed, progress.passed, progress.score_scaled
             )

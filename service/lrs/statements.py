@@ -24,6 +24,7 @@ from service.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from service.core.timeutil import utcnow
 from service.lrs.access import READ_ALL_ROLES, LrsCaller
 from service.lrs.attachments import attachment_hashes, check_attachments, save_parts
+from service.lrs.cmi5_rules import after_store, check_batch
 from service.lrs.identifiers import agent_key
 from service.lrs.models import LrsStatement, LrsStatementActivity, LrsStatementAgent
 from service.lrs.multipart import Part
@@ -101,6 +102,7 @@ def store_statements(
         fresh = _not_yet_stored(session, ids, hashes)
         if not fresh:
             return ids
+        check_batch(session, caller, [statements[i] for i in fresh])  # cmi5 session rules
         try:
             with session.begin_nested():
                 pending = _insert(
@@ -118,6 +120,9 @@ def store_statements(
     # other; one voided before it arrived feeds nothing.
     project_statements(session, [p.row for p in pending if not p.row.voided], caller)
     _apply_voiding(session, pending, caller)
+    # What the LMS records in turn (cmi5 Satisfied), through this same path.
+    for follow in after_store(session, caller, [p.row for p in pending]):
+        store_statements(session, follow.statements, follow.caller, follow.version)
     return ids
 
 

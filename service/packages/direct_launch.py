@@ -1,5 +1,6 @@
 """Opening a package outside an enrollment: staff preview a version, anyone signed in opens the
-published one. (Launches that record learning belong to an enrollment: ``enrollment_launch``.)"""
+published one, in the player (:mod:`service.packages.player`), recording nothing. (Launches that
+record learning belong to an enrollment: ``enrollment_launch``.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from service.accounts.access import Principal
 from service.accounts.models import Role
 from service.core.errors import Conflict, NotFound
 from service.core.settings import Settings
-from service.packages.launch import content_url
+from service.packages import player
 from service.packages.service import version_of
 
 
@@ -43,7 +44,7 @@ def launch_package(
     package_id: uuid.UUID,
     version_id: uuid.UUID | None,
 ) -> PackageLaunch:
-    """An expiring URL of the version's entry file (the newest published one by default).
+    """An expiring player URL that opens the version (the newest published one by default).
 
     The owner's staff may also open a ``ready`` version to check it before publishing; to
     anyone else an unpublished version does not exist.
@@ -66,11 +67,20 @@ def launch_package(
     if not version.launch:
         raise Conflict("no-launch", "This version has no launch file.")
     ttl = settings.launch_ttl_seconds
-    if version.launch_key is None:  # an external AU URL (cmi5 allows absolute URLs)
-        url, presigned = version.launch, None
-    else:
-        url = content_url(settings, version, version.launch)
-        presigned = None
-        if settings.storage_backend == "s3":
-            presigned = storage.presigned_get(version.launch_key, ttl)
+    presigned = None
+    if version.launch_key is not None and settings.storage_backend == "s3":
+        presigned = storage.presigned_get(version.launch_key, ttl)
+    url = player.player_url(settings, version, _player_config(settings, version))
     return PackageLaunch(url, presigned, datetime.now(UTC) + timedelta(seconds=ttl), version)
+
+
+def _player_config(settings: Settings, version: PackageVersion) -> dict:
+    """Outside an enrolment nothing is recorded: SCORM gets the runtime without a token (its
+    commits go nowhere), other formats their entry file (an external AU URL as it is)."""
+    grant = player.new_grant(settings, version)
+    if version.format in player.SCORM_FORMATS:
+        return player.scorm_config(settings, version, grant, enrollment_id=None, token=None)
+    assert version.launch is not None  # checked by the caller
+    return player.framed_config(
+        settings, version, grant, player.entry_url(settings, grant, version.launch)
+    )

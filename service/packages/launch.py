@@ -3,7 +3,8 @@
 The grant sits in the URL *path* (``/content/<grant>/<file>``), so the package's relative links
 (images, scripts, SCO pages) resolve under the same grant without any cookie or header, and the
 grant expires with ``SKILLS_LAUNCH_TTL_SECONDS``. It names the version's storage prefix only;
-it carries no personal data.
+it carries no personal data. A grant always names a non-empty prefix: an empty (or "/") one would
+open every file of the bucket, so it is neither made nor accepted.
 """
 
 from __future__ import annotations
@@ -28,18 +29,28 @@ class LaunchGrant:
     expires: int
 
 
-def _b64(data: bytes) -> str:
+def b64url(data: bytes) -> str:
+    """Unpadded base64url (RFC 4648 section 5), as grants and player URLs carry it."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
+def unb64url(text: str) -> bytes:
+    """The bytes of unpadded base64url text; ValueError (binascii.Error) when it is not."""
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def make_grant(key: bytes, prefix: str, ttl_seconds: int, now: float | None = None) -> str:
+def _names_files(prefix: str | None) -> bool:
+    """Whether ``prefix`` names some folder, not the whole bucket."""
+    return bool(prefix and prefix.strip("/"))
+
+
+def make_grant(key: bytes, prefix: str | None, ttl_seconds: int, now: float | None = None) -> str:
+    """A grant for the files under ``prefix``; ValueError when the prefix is empty or "/"."""
+    if not _names_files(prefix):
+        raise ValueError("A launch grant needs a non-empty storage prefix.")
     expires = int((now or time.time()) + ttl_seconds)
-    body = _b64(json.dumps({"p": prefix, "e": expires}, separators=(",", ":")).encode())
-    sig = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest()[:20])
+    body = b64url(json.dumps({"p": prefix, "e": expires}, separators=(",", ":")).encode())
+    sig = b64url(hmac.new(key, body.encode(), hashlib.sha256).digest()[:20])
     return f"{body}.{sig}"
 
 
@@ -47,14 +58,14 @@ def read_grant(key: bytes, grant: str, now: float | None = None) -> LaunchGrant 
     """The grant if its signature is ours and it has not expired, else None."""
     try:
         body, sig = grant.split(".", 1)
-        expected = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest()[:20])
+        expected = b64url(hmac.new(key, body.encode(), hashlib.sha256).digest()[:20])
         if not hmac.compare_digest(expected, sig):
             return None
-        data = json.loads(_unb64(body))
+        data = json.loads(unb64url(body))
         prefix, expires = str(data["p"]), int(data["e"])
     except (ValueError, KeyError, TypeError):
         return None
-    if expires < (now or time.time()):
+    if expires < (now or time.time()) or not _names_files(prefix):
         return None
     return LaunchGrant(prefix, expires)
 

@@ -3,20 +3,34 @@
 xAPI statements are stored by the LRS (:mod:`service.lrs`), which feeds enrolments through
 :mod:`service.lrs.projection` with the rules of :mod:`.xapi_mapping`.
 
-SCORM: a commit (``commit_id`` chosen by the client, one per SCO session, sent when the SCO
-reports its final ``session_time``) is idempotent on (enrollment, commit_id): the same request
-again is answered as before, a different one with the same id is a 409.
+SCORM: a commit (``commit_id`` chosen by the client) is idempotent on (enrollment, commit_id):
+the same request again is answered as before, a different one with the same id is a 409.
+
+Session time is counted exactly once. ``session_time`` is the time of the SCO's current
+session (1.2 RTE 3.4 cmi.core.session_time, 2004 RTE 4.2.20 cmi.session_time), so the
+commits of one runtime session (the player's ``runtime_session``, one per Initialize) are
+cumulative: the ledger receives only the increase of the session's whole minutes over the
+highest session time already committed for it, whatever order the commits arrive in, as one
+entry per commit whose source id is the commit's (a replay finds it). A commit without a
+runtime session is a session of its own, as older clients send one commit per session.
+
+Each accepted commit also updates the SCO's runtime state (:mod:`.runtime_state`), its status
+and score feed the enrolment (:func:`.progress.apply_package_result`), all in one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from content.models import PackageVersion
 from service.accounts.access import Principal
 from service.core.errors import Conflict, Invalid
 from service.core.timeutil import as_utc
@@ -30,13 +44,39 @@ from service.training.progress import (
     lock_enrollment,
     lock_learner,
 )
-from service.training.scorm_runtime import RuntimeValueError, map_runtime_commit
+from service.training.runtime_intervals import place_interval
+from service.training.runtime_state import course_outcome, record_commit
+from service.training.scorm_runtime import (
+    RuntimeReading,
+    RuntimeValueError,
+    map_runtime_commit,
+    read_runtime_commit,
+)
 from service.training.states import is_active
 
+CENTISECONDS_PER_MINUTE = 6000
 
-def _request_hash(version: str, values: dict) -> str:
-    payload = json.dumps({"version": version, "values": values}, sort_keys=True, ensure_ascii=False)
+
+def _request_hash(version: str, values: dict, identity: dict) -> str:
+    """What makes two commits with one id "the same": the version and values, plus the sco,
+    runtime session and sequence when given (so older clients' commits hash as before)."""
+    body: dict = {"version": version, "values": values}
+    body |= {key: value for key, value in identity.items() if value is not None}
+    payload = json.dumps(body, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _centiseconds(seconds: Decimal) -> int:
+    return int((seconds * 100).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def _read(version: str, values: dict) -> RuntimeReading:
+    try:
+        return read_runtime_commit(version, values)
+    except RuntimeValueError as exc:
+        raise Invalid(
+            "scorm-invalid-value", f"{exc.element}: {exc.message}.", field=exc.element
+        ) from None
 
 
 def scorm_commit(
@@ -49,52 +89,89 @@ def scorm_commit(
     values: dict[str, str],
     now: datetime,
     ended_at: datetime | None = None,
+    sco_id: str | None = None,
+    runtime_session: str | None = None,
+    sequence: int | None = None,
+    final: bool = False,
+    package_version_id: uuid.UUID | None = None,
+    not_before: datetime | None = None,
 ) -> dict:
     """Apply one SCORM runtime commit; returns what happened (caller commits).
 
-    The session is taken to have ended at ``ended_at`` (default: now) and to have lasted the
-    reported session time; that interval is what the overlap guard sees."""
+    The session's new minutes are taken to have ended at ``ended_at`` (default: now), laid
+    before the enrolment's earlier SCORM intervals when they would overlap them
+    (:mod:`.runtime_intervals`), and never before ``not_before`` (the launch a player's
+    commit belongs to). ``final`` (Terminate/LMSFinish or page unload) is reported back; the
+    time and values count the same either way."""
     if ended_at is not None and ended_at > now + timedelta(minutes=5):
         raise Invalid("scorm-invalid-value", "ended_at is in the future.", field="ended_at")
-    end = ended_at or now
-    digest = _request_hash(version, values)
+    end = (ended_at or now).astimezone(UTC)
+    identity = {"sco_id": sco_id, "runtime_session": runtime_session, "sequence": sequence}
+    digest = _request_hash(version, values, identity)
+    reading = _read(version, values)  # malformed values: 422 before anything is written
+
+    lock_learner(session, enrollment.learner_id)  # lock order: learner, then enrollment
     previous = _find_commit(session, enrollment.id, commit_id)
     if previous is not None:
-        return _replay(session, previous, digest, enrollment)
-    try:
-        outcome = map_runtime_commit(version, values)
-    except RuntimeValueError as exc:
-        raise Invalid(
-            "scorm-invalid-value", f"{exc.element}: {exc.message}.", field=exc.element
-        ) from None
+        return _replay(previous, digest)
+
+    session_cs = _centiseconds(reading.session_seconds)
+    before_cs = _session_high_water(session, enrollment.id, runtime_session)
+    added_cs = max(session_cs - before_cs, 0)
+    minutes = max(session_cs // CENTISECONDS_PER_MINUTE - before_cs // CENTISECONDS_PER_MINUTE, 0)
     savepoint = session.begin_nested()
     try:
-        row = ScormCommit(
-            enrollment_id=enrollment.id,
-            commit_id=commit_id,
-            version=version,
-            cmi_values=values,
-            request_hash=digest,
-            minutes=outcome.minutes,
-            stored_by=principal.user_id,
-            created_at=now,
+        session.add(
+            ScormCommit(
+                enrollment_id=enrollment.id,
+                commit_id=commit_id,
+                version=version,
+                cmi_values=values,
+                request_hash=digest,
+                minutes=minutes,
+                stored_by=principal.user_id,
+                created_at=now,
+                sco_id=sco_id,
+                runtime_session=runtime_session,
+                sequence=sequence,
+                session_centiseconds=session_cs,
+            )
         )
-        session.add(row)
         session.flush()
         savepoint.commit()
     except IntegrityError:
         savepoint.rollback()
-        return _replay(session, _find_commit(session, enrollment.id, commit_id), digest, enrollment)
+        return _replay(_find_commit(session, enrollment.id, commit_id), digest)
 
-    hours: EntryResult | None = None
-    lock_learner(session, enrollment.learner_id)
+    state = record_commit(
+        session,
+        enrollment_id=enrollment.id,
+        sco_id=sco_id or "",
+        version=version,
+        values=values,
+        reading=reading,
+        added_centiseconds=added_cs,
+        runtime_session=runtime_session,
+        sequence=sequence,
+        package_version_id=package_version_id,
+        now=now,
+    )
+    completed, passed, score = reading.completed, reading.passed, reading.score
+    version = session.get(PackageVersion, package_version_id) if package_version_id else None
+    course = course_outcome(session, enrollment.id, version) if version and sco_id else None
+    if course is not None:  # several SCOs: the course is done when all of them are
+        completed, passed, score = course.completed, course.passed, course.score
     locked = lock_enrollment(session, enrollment.id)
     if is_active(locked.state):
         locked = ensure_started(session, locked, now)
-        apply_package_result(locked, outcome.completed, outcome.passed, None)
+        apply_package_result(locked, completed, passed, _score_to_keep(locked, passed, score))
         session.add(locked)
         session.flush()
-    if outcome.minutes > 0:
+
+    hours: EntryResult | None = None
+    placed = place_interval(session, enrollment.id, end, minutes, not_before) if minutes else None
+    if placed is not None:
+        start, stop, fitted = placed
         (hours,) = record_entries(
             session,
             [
@@ -102,9 +179,9 @@ def scorm_commit(
                     enrollment.id,
                     HoursSource.SCORM,
                     f"{enrollment.id}/{commit_id}",
-                    end - timedelta(minutes=outcome.minutes),
-                    end,
-                    outcome.minutes,
+                    start,
+                    stop,
+                    fitted,
                 )
             ],
             recorded_by=principal.user_id,
@@ -114,11 +191,43 @@ def scorm_commit(
     return {
         "commit_id": commit_id,
         "replayed": False,
-        "minutes": outcome.minutes,
-        "completed": outcome.completed,
-        "passed": outcome.passed,
+        "minutes": minutes,
+        # minutes the session claims that do not fit after its launch are not recorded
+        "minutes_recorded": placed[2] if placed is not None else 0,
+        "session_minutes": reading.minutes,
+        "completed": reading.completed,
+        "passed": reading.passed,
+        "score": reading.score,
+        "final": final,
+        "total_time_seconds": state.total_centiseconds / 100,
         "hours": None if hours is None else _hours_dict(hours),
     }
+
+
+def _score_to_keep(
+    enrollment: Enrollment, passed: bool | None, score: float | None
+) -> float | None:
+    """The package score the enrolment takes from this commit: the commit's (or the course's)
+    score, except that a mastery already shown keeps the score it was shown with (a later
+    non-passing session, e.g. a review, does not lower the score of a passed course)."""
+    if score is None:
+        return None
+    if enrollment.package_passed is True and passed is not True:
+        return None
+    return score
+
+
+def _session_high_water(session: Session, enrollment_id, runtime_session: str | None) -> int:
+    """The highest session time (centiseconds) already committed in ``runtime_session``."""
+    if runtime_session is None:
+        return 0
+    value = session.exec(
+        select(func.max(ScormCommit.session_centiseconds)).where(
+            ScormCommit.enrollment_id == enrollment_id,
+            ScormCommit.runtime_session == runtime_session,
+        )
+    ).one()
+    return int(value or 0)
 
 
 def _find_commit(session, enrollment_id, commit_id) -> ScormCommit | None:
@@ -129,7 +238,9 @@ def _find_commit(session, enrollment_id, commit_id) -> ScormCommit | None:
     ).first()
 
 
-def _replay(session, previous: ScormCommit, digest: str, enrollment: Enrollment) -> dict:
+def _replay(previous: ScormCommit | None, digest: str) -> dict:
+    if previous is None:  # pragma: no cover - the unique key said it exists
+        raise Conflict("scorm-commit-conflict", "This commit_id is being recorded.")
     if previous.request_hash != digest:
         raise Conflict(
             "scorm-commit-conflict",

@@ -7,7 +7,8 @@ Constraints carry the invariants the code relies on under concurrency:
 - ``enrollment (learner_id, offering_id)`` UNIQUE: one enrollment per person and offering;
 - ``offering.seats_taken <= capacity``: enforced by the conditional UPDATE that takes a seat;
 - ``hours_entry (source, external_id)`` UNIQUE: every ledger write is idempotent;
-- ``xapi_statement.id`` is the statement id; ``scorm_commit (enrollment_id, commit_id)`` UNIQUE.
+- ``scorm_commit (enrollment_id, commit_id)`` UNIQUE; ``scorm_runtime_state (enrollment_id,
+  sco_id)`` UNIQUE.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    LargeBinary,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from service.core.columns import created_at, json_column, timestamp, uuid_pk
@@ -177,3 +186,36 @@ class ScormCommit(SQLModel, table=True):
     minutes: int = 0
     stored_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = created_at()
+    # The player's runtime session (one per Initialize) and the commit's place in it; a commit
+    # of a session carries the session's cumulative values (see learning_records).
+    sco_id: str | None = Field(default=None, max_length=500)
+    runtime_session: str | None = Field(default=None, max_length=64, index=True)
+    sequence: int | None = None
+    # The commit's session_time in hundredths of a second (CMITimespan's resolution)
+    session_centiseconds: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class ScormRuntimeState(SQLModel, table=True):
+    """What the LMS keeps of a SCO between sessions (SCORM 1.2 RTE 3.4, 2004 RTE 4.2): the
+    values a later session resumes from, the statuses and score last committed, and
+    total_time, which the LMS itself accumulates from the session times. One row per enrolment
+    and SCO; updated in the transaction of each accepted commit."""
+
+    __tablename__ = "scorm_runtime_state"
+    __table_args__ = (UniqueConstraint("enrollment_id", "sco_id", name="uq_scorm_runtime_state"),)
+    id: uuid.UUID = uuid_pk()
+    enrollment_id: uuid.UUID = Field(foreign_key="enrollment.id", index=True)
+    sco_id: str = Field(max_length=500)  # "" when the client did not name its SCO
+    version: str = Field(max_length=10)
+    package_version_id: uuid.UUID | None = None
+    # resume values: location, suspend_data, exit, statuses, score elements (flattened names)
+    cmi_values: dict = json_column(dict)
+    status: str | None = Field(default=None, max_length=20)
+    success: str | None = Field(default=None, max_length=20)
+    score: float | None = None  # percent, 0..100
+    total_centiseconds: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    runtime_session: str | None = Field(default=None, max_length=64)
+    sequence: int | None = None
+    last_commit_at: datetime | None = timestamp()
+    created_at: datetime = created_at()
+    updated_at: datetime | None = timestamp()

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from service.core.patching import refuse_nulls
 from service.training.hours_rules import HoursSource
@@ -167,7 +174,22 @@ class EnrollmentIn(BaseModel):
     )
 
 
+class ScoRuntimeOut(BaseModel):
+    """The runtime state last committed for one SCO."""
+
+    sco_id: str
+    status: str | None
+    success: str | None
+    score: float | None
+    location: str | None
+    total_time_seconds: float
+    last_commit_at: datetime | None
+
+
 class EnrollmentOut(BaseModel):
+    """An enrolment. ``assessment_score`` is the trainer's, else the score the package reported
+    (the score its credential will carry)."""
+
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     learner_id: uuid.UUID
@@ -182,12 +204,25 @@ class EnrollmentOut(BaseModel):
     assessment_passed: bool | None
     package_completed: bool
     package_passed: bool | None
+    package_score: float | None = None  # what the package reported, whatever the trainer's
     created_at: datetime
     started_at: datetime | None
     completed_at: datetime | None
     completion_year: int | None
     failed_at: datetime | None
     withdrawn_at: datetime | None
+
+    @model_validator(mode="after")
+    def _package_score_when_not_assessed(self) -> EnrollmentOut:
+        if self.assessment_score is None and self.package_score is not None:
+            self.assessment_score = self.package_score
+        return self
+
+
+class EnrollmentDetailOut(EnrollmentOut):
+    runtime: list[ScoRuntimeOut] = Field(
+        default_factory=list, description="SCORM: per SCO, the runtime state last committed"
+    )
 
 
 class AssessmentIn(BaseModel):
@@ -212,12 +247,28 @@ class HoursBatchIn(BaseModel):
     entries: list[HoursEntryIn] = Field(min_length=1, max_length=1000)
 
 
+CmiElement = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
 class ScormCommitIn(BaseModel):
+    """A SCORM runtime commit. A commit of a ``runtime_session`` carries that session's
+    cumulative values (its session_time so far); ``sequence`` orders the session's commits."""
+
     model_config = ConfigDict(extra="forbid")
     version: Literal["1.2", "2004"]
     commit_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")
-    values: dict[str, str] = Field(max_length=200)
+    values: dict[CmiElement, str] = Field(max_length=2000)
     ended_at: AwareDatetime | None = Field(
         default=None,
         description="When the SCO session ended (default: now); for commits sent late",
     )
+    sco_id: str | None = Field(
+        default=None, min_length=1, max_length=500, pattern=NO_CONTROL_CHARS,
+        description="The manifest item identifier of the SCO",
+    )  # fmt: skip
+    runtime_session: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$",
+        description="Made by the player per SCO session (per Initialize), e.g. a UUID",
+    )  # fmt: skip
+    sequence: int | None = Field(default=None, ge=0, le=2_000_000_000)
+    final: bool = Field(default=False, description="Sent on Terminate/LMSFinish or unload")

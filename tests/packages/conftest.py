@@ -3,14 +3,9 @@ on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
 import pytest
-from sqlmodel import Session, select
-
-from service.jobs.models import JobStatus, OutboxJob
-from service.jobs.runner import RetryLater, run_job_by_id
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -40,33 +35,6 @@ def storage(backend):
     from service.core.storage import get_storage
 
     return get_storage()
-
-
-@pytest.fixture
-def drain(engine):
-    """Runs every pending outbox job in-process, as a worker would, until none is left."""
-
-    def run(max_rounds: int = 10) -> int:
-        ran = 0
-        for _ in range(max_rounds):
-            with Session(engine) as s:
-                ids = [
-                    str(j.id)
-                    for j in s.exec(
-                        select(OutboxJob).where(
-                            OutboxJob.status.in_([JobStatus.pending, JobStatus.sent])
-                        )
-                    ).all()
-                ]
-            if not ids:
-                return ran
-            for job_id in ids:
-                with contextlib.suppress(RetryLater):
-                    run_job_by_id(job_id, engine)
-                ran += 1
-        return ran
-
-    return run
 
 
 @pytest.fixture

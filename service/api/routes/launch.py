@@ -1,8 +1,10 @@
-"""Launching a course package for an enrollment (cmi5 / xAPI reporting to our LRS subset).
+"""Launching a course package for an enrollment (SCORM through the player's runtime, cmi5 / xAPI
+reporting to our LRS subset).
 
 ``POST /api/v1/enrollments/{id}/launch`` (the learner, or the platform acting for them) answers
-the URL to open; for cmi5 it carries a one-time ``fetch`` URL, ``POST /cmi5/fetch/{code}``,
-which needs no Authorization header (the code is the secret). See
+the URL to open: the player on the content origin (:mod:`service.packages.player`), which frames
+the AU's launch URL (``au_url``); for cmi5 that carries a one-time ``fetch`` URL,
+``POST /cmi5/fetch/{code}``, which needs no Authorization header (the code is the secret). See
 :mod:`service.packages.enrollment_launch`.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -17,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import PersonalPrincipal, SessionDep, SettingsDep
 from service.core.timeutil import utcnow
-from service.packages import enrollment_launch
+from service.packages import enrollment_launch, player
 
 router = APIRouter(tags=["launch"])
 
@@ -36,10 +39,20 @@ class EnrollmentLaunchIn(BaseModel):
         pattern=r"^https?://",
         description="cmi5 returnURL written to LMS.LaunchData",
     )
+    launch_mode: Literal["Normal", "Browse"] | None = Field(
+        default=None,
+        description="cmi5 launchMode to ask for (Browse: records no completion); the LMS "
+        "answers Review by itself once the AU is done (cmi5 10)",
+    )
 
 
 class EnrollmentLaunchOut(BaseModel):
-    url: str
+    url: str = Field(description="The player page on the content origin: open this")
+    au_url: str | None = Field(
+        default=None,
+        description="cmi5 / xAPI / native: the AU's own launch URL the player frames "
+        "(for clients that host the AU themselves); SCORM: null",
+    )
     expires_at: datetime
     package_id: uuid.UUID
     version_id: uuid.UUID
@@ -71,11 +84,25 @@ def launch_for_enrollment(
         unit_id=body.unit_id,
         return_url=body.return_url,
         now=utcnow(),
+        launch_mode=body.launch_mode,
     )
     session.commit()
     result = opened.result
+    url, au_url = result.url, None
+    if opened.version.format not in player.SCORM_FORMATS:  # SCORM answers the player already
+        url, au_url = (
+            player.framed_player_url(
+                settings,
+                opened.version,
+                result.url,
+                enrollment_id=str(enrollment_id),
+                return_url=body.return_url,
+            ),
+            result.url,
+        )
     return EnrollmentLaunchOut(
-        url=result.url,
+        url=url,
+        au_url=au_url,
         expires_at=opened.expires_at,
         package_id=opened.package_id,
         version_id=opened.version.id,
