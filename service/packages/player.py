@@ -108,12 +108,18 @@ def framed_config(
     *,
     enrollment_id: str | None = None,
     return_url: str | None = None,
+    launch_method: str | None = None,
 ) -> dict[str, Any]:
     """cmi5 / xAPI / native: the player frames ``au_url`` (the AU's launch URL with its
-    parameters, or the entry file) and takes no part in what it reports."""
+    parameters, or the entry file) and takes no part in what it reports. A cmi5 AU whose
+    course structure says ``launchMethod="OwnWindow"`` must not be framed (cmi5 13.1.4): the
+    player hands it the whole window instead."""
     config = _base(version, settings, return_url)
     config.update(
-        content_base=content_base(settings, grant), enrollment_id=enrollment_id, au_url=au_url
+        content_base=content_base(settings, grant),
+        enrollment_id=enrollment_id,
+        au_url=au_url,
+        launch_method=launch_method,
     )
     return config
 
@@ -152,10 +158,18 @@ def framed_player_url(
     *,
     enrollment_id: str | None = None,
     return_url: str | None = None,
+    unit_id: str | None = None,
 ) -> str:
     """The player URL that frames an AU launch URL (cmi5 / xAPI) or a native entry file."""
     grant = new_grant(settings, version)
+    unit = next((u for u in version.all_units() if unit_id and u.get("id") == unit_id), {})
     config = framed_config(
-        settings, version, grant, au_url, enrollment_id=enrollment_id, return_url=return_url
+        settings,
+        version,
+        grant,
+        au_url,
+        enrollment_id=enrollment_id,
+        return_url=return_url,
+        launch_method=unit.get("launch_method"),
     )
     return player_url(settings, version, config)

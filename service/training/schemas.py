@@ -257,7 +257,8 @@ class ScormCommitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: Literal["1.2", "2004"]
     commit_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")
-    values: dict[CmiElement, str] = Field(max_length=2000)
+    # a commit carries the whole data model: a long quiz's interactions are thousands of values
+    values: dict[CmiElement, str] = Field(max_length=10_000)
     ended_at: AwareDatetime | None = Field(
         default=None,
         description="When the SCO session ended (default: now); for commits sent late",

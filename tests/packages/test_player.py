@@ -311,6 +311,9 @@ def test_cmi5_and_xapi_enrolment_launches_frame_the_au(two_origins, client, worl
         endpoint = f"{API}/xAPI" if kind == "cmi5" else f"{API}/xAPI/"
         assert params["endpoint"] == [endpoint] and activity_param in params
         assert cfg["enrollment_id"] == enrollment["id"]
+        # the first AU says launchMethod="OwnWindow": the player hands it the window instead
+        # of framing it (cmi5 13.1.4)
+        assert cfg["launch_method"] == ("OwnWindow" if kind == "cmi5" else None)
 
 
 def test_vendored_runtime_matches_its_record():

@@ -13,6 +13,7 @@ from service.training.scorm_runtime import (
     format_iso_duration,
     read_runtime_commit,
 )
+from tests.training.scorm_runtime_support import scorm2004_course
 
 
 @pytest.mark.parametrize(
@@ -99,3 +100,44 @@ def test_a_reading_keeps_statuses_exit_and_exact_time():
 def test_total_time_in_each_versions_type(centiseconds, timespan, iso):
     assert format_cmi_timespan(centiseconds) == timespan
     assert format_iso_duration(centiseconds) == iso
+
+
+def test_a_commit_with_a_long_quiz_is_accepted_and_one_too_large_refused(world, client):
+    """A commit carries the whole data model: 500 interactions of 12 values each are fine; past
+    10,000 values the commit is refused whole, and nothing is written."""
+    enrolled = scorm2004_course(world)
+    quiz = {
+        f"cmi.interactions.{i}.{field}": "x" for i in range(500) for field in _TWELVE_FIELDS
+    } | {"cmi.session_time": "PT20M"}
+    r = client.post(
+        enrolled.commit_url,
+        json={"version": "2004", "commit_id": "quiz", "values": quiz},
+        headers=enrolled.headers,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["minutes"] == 20
+    huge = {f"cmi.interactions.{i}.id": "x" for i in range(10_001)}
+    r = client.post(
+        enrolled.commit_url,
+        json={"version": "2004", "commit_id": "huge", "values": huge},
+        headers=enrolled.headers,
+    )
+    assert r.status_code == 422
+    minutes = client.get(f"/api/v1/enrollments/{enrolled.id}/hours", headers=enrolled.headers)
+    assert minutes.json()["minutes"] == 20
+
+
+_TWELVE_FIELDS = (
+    "id",
+    "type",
+    "timestamp",
+    "weighting",
+    "learner_response",
+    "result",
+    "latency",
+    "description",
+    "objectives.0.id",
+    "objectives._count",
+    "correct_responses.0.pattern",
+    "correct_responses._count",
+)

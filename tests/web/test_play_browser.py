@@ -158,3 +158,50 @@ def test_played_results_are_recorded_once(play: PlayServer):
     minutes = play.wait_for_hours(enrollment["id"], lambda m: m >= 8)
     assert 8 <= minutes <= 9, minutes
     played.assert_clean()
+
+
+QUIZ_2004 = """() => {
+  const api = window.API_1484_11;
+  const set = (element, value) => {
+    if (api.SetValue(element, value) !== "true") {
+      throw new Error(element + " " + api.GetLastError());
+    }
+  };
+  for (let i = 0; i < 40; i++) {  // a quiz as authoring tools record it
+    set(`cmi.interactions.${i}.id`, `urn:quiz:q${i}`);
+    set(`cmi.interactions.${i}.type`, "choice");
+    set(`cmi.interactions.${i}.objectives.0.id`, "urn:quiz:objective");
+    set(`cmi.interactions.${i}.correct_responses.0.pattern`, "a");
+    set(`cmi.interactions.${i}.learner_response`, i % 4 ? "a" : "b");
+    set(`cmi.interactions.${i}.result`, i % 4 ? "correct" : "incorrect");
+    set(`cmi.interactions.${i}.latency`, "PT12S");
+  }
+  set("cmi.objectives.0.id", "urn:quiz:objective");
+  set("cmi.objectives.0.success_status", "passed");
+  set("cmi.comments_from_learner.0.comment", "讲得清楚");
+  set("cmi.suspend_data", "进度".repeat(20000));  // 40,000 characters of resume data
+  set("cmi.score.scaled", "0.75");
+  set("cmi.success_status", "passed");
+}"""
+
+
+def test_a_quiz_with_interactions_and_large_suspend_data_commits_and_resumes(play: PlayServer):
+    """What authoring tools' quizzes send (interactions, objectives, learner comments, tens of
+    kilobytes of suspend_data) is committed and handed back on the next launch."""
+    enrollment = play.enrol(SCORM2004, title="高尔夫 测验", required_minutes=600, assessed=False)
+    first = play.launch(enrollment)
+    first.wait_for_sco(0)
+    first.wait_initialised()
+    first.page.evaluate(QUIZ_2004)
+    first.clock_forward(minutes=2)
+    first.commit_now()
+    shown = play.wait_for_enrollment(enrollment["id"], lambda e: e["package_score"] == 75)
+    assert shown["package_passed"] is True
+    first.close_tab()
+
+    second = play.launch(enrollment)
+    second.wait_for_sco(0)
+    second.wait_initialised()
+    assert second.runtime_value("cmi.suspend_data") == "进度" * 20000
+    first.assert_clean()
+    second.assert_clean()

@@ -97,6 +97,7 @@ def launch_for_enrollment(
                 result.url,
                 enrollment_id=str(enrollment_id),
                 return_url=body.return_url,
+                unit_id=result.unit_id,
             ),
             result.url,
         )

@@ -835,6 +835,12 @@
     if (!isScorm()) {
       var au = cfg.au_url && httpUrl(cfg.au_url);
       if (!au) { fail(L.badLink); return; }
+      if (cfg.launch_method === "OwnWindow") {
+        // cmi5 13.1.4: this AU must have a window of its own, never a frame; its returnURL
+        // brings the learner back.
+        window.location.replace(au);
+        return;
+      }
       frame.setAttribute("src", au);
       setState("playing");
       updateNav();
