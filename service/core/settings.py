@@ -139,7 +139,7 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.var_dir / 'skills.db').as_posix()}"
 
     def resolved_broker_url(self) -> str:
-        return self.broker_url or "filesystem://"
+        return self.broker_url or "filesystem://localhost/"  # a host, or kombu warns each use
 
     def broker_dir(self) -> Path:
         return self.var_dir / "broker"

@@ -24,6 +24,7 @@ from service.jobs.models import JobStatus, OutboxJob
 
 log = logging.getLogger("skills.jobs")
 MAX_RUN_ATTEMPTS = 8
+WAIT_RETRY = timedelta(seconds=60)  # how soon a job waiting for an operator is tried again
 
 
 class RetryLater(Exception):  # noqa: N818 - reads as an instruction
@@ -34,6 +35,19 @@ class RetryLater(Exception):  # noqa: N818 - reads as an instruction
 
 class JobFailed(Exception):
     """Raised by a handler for a permanent failure: retrying would not help."""
+
+
+class WaitingFor(Exception):  # noqa: N818 - reads as a state: "waiting for <what>"
+    """Raised by a handler when something outside the job is missing and only an operator can
+    provide it (the issuer's signing key: ``skills keys create``).
+
+    The job is not at fault, so the wait uses up none of its ``MAX_RUN_ATTEMPTS`` and never
+    ends in ``failed``: the job goes back to ``pending`` with ``available_at`` ``WAIT_RETRY``
+    ahead, and the relay hands it over again then, as often as it takes. The state lives in the
+    outbox row, not in a broker retry, so a lost message or a restarted broker does not end the
+    wait; once the operator acts, every waiting job runs within ``WAIT_RETRY`` plus one relay
+    pass, with nothing to re-queue by hand. ``str(exc)`` is shown to operators (``last_error``).
+    """
 
 
 def _load_for_update(session: Session, job_id: uuid.UUID) -> OutboxJob | None:
@@ -93,10 +107,30 @@ def run_job_by_id(job_id: str, engine=None) -> str:
             session.commit()
             log.info("job done", extra={"job_id": job_id, "kind": kind})
             return JobStatus.done
+        except WaitingFor as exc:
+            session.rollback()
+            return _record_wait(engine, jid, exc)
         except Exception as exc:  # noqa: BLE001 - recorded below, then retried or failed
             session.rollback()
             error = exc
     return _record_failure(engine, jid, error)
+
+
+def _record_wait(engine, jid: uuid.UUID, reason: WaitingFor) -> str:
+    """Back to ``pending`` for the relay to send again after ``WAIT_RETRY``; attempts untouched."""
+    with Session(engine) as session:
+        job = _load_for_update(session, jid)
+        if job is None:
+            return "missing"
+        job.status = JobStatus.pending
+        job.available_at = utcnow() + WAIT_RETRY
+        job.lease_until = None
+        job.last_error = scrub(f"waiting: {reason}")[:2000]
+        session.add(job)
+        session.commit()
+        kind = job.kind
+    log.info("job waiting", extra={"job_id": str(jid), "kind": kind})
+    return JobStatus.pending
 
 
 def _record_failure(engine, jid: uuid.UUID, error: Exception) -> str:

@@ -120,11 +120,11 @@ def test_request_id_is_echoed_or_made(client):
     assert made.headers["x-request-id"] != "bad id\n" and len(made.headers["x-request-id"]) == 32
 
 
-def test_health_ready_metrics_docs(client):
+def test_health_ready_metrics_docs(client, issuer_key):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
-    assert set(ready.json()["checks"]) == {"database", "storage", "broker"}
+    assert set(ready.json()["checks"]) == {"database", "storage", "broker", "signing_key"}
     metrics = client.get("/metrics")
     assert metrics.status_code == 200 and "skills_http_requests_total" in metrics.text
     assert client.get("/docs").status_code == 200
@@ -132,7 +132,7 @@ def test_health_ready_metrics_docs(client):
     assert "/api/v1/auth/token" in spec["paths"]
 
 
-def test_readyz_names_the_failed_check(client, monkeypatch):
+def test_readyz_names_the_failed_check(client, issuer_key, monkeypatch):
     monkeypatch.setenv("SKILLS_BROKER_URL", "redis://127.0.0.1:1/0")
     from service.api.routes import health as routes_health
 

@@ -1,4 +1,10 @@
-"""Liveness, readiness and metrics for orchestrators and Prometheus."""
+"""Liveness, readiness and metrics for orchestrators and Prometheus.
+
+Readiness includes the issuer's signing key: without one, completed trainings earn no
+credential, which an operator must not discover weeks later from a failed job. A check that
+knows what is wrong raises ``NotReady`` with a detail fit for operators (no personal data); other
+exceptions show only their type.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from service.core.db import get_engine
+from service.core.db import get_engine, session_scope
 from service.core.settings import get_settings
+from service.issuing.keys import NO_KEY_MESSAGE, has_active_key
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger("skills.health")
@@ -32,6 +39,20 @@ def _check_storage() -> None:
     get_storage().check()
 
 
+class NotReady(Exception):  # noqa: N818 - reads as the state it reports
+    """A check's failure with a detail that says what to do."""
+
+
+class NoActiveSigningKey(NotReady):
+    pass
+
+
+def _check_signing_key() -> None:
+    with session_scope() as session:
+        if not has_active_key(session, get_settings()):
+            raise NoActiveSigningKey(NO_KEY_MESSAGE)
+
+
 def _check_broker() -> None:
     from kombu import Connection
 
@@ -44,10 +65,18 @@ def _check_broker() -> None:
         conn.release()
 
 
-CHECKS = {"database": _check_database, "storage": _check_storage, "broker": _check_broker}
+CHECKS = {
+    "database": _check_database,
+    "storage": _check_storage,
+    "broker": _check_broker,
+    "signing_key": _check_signing_key,
+}
 
 
-@router.get("/readyz", summary="Readiness: database, storage and broker reachable")
+@router.get(
+    "/readyz",
+    summary="Readiness: database, storage and broker reachable, an active signing key",
+)
 def readyz() -> JSONResponse:
     results = {}
     for name, check in CHECKS.items():
@@ -59,6 +88,8 @@ def readyz() -> JSONResponse:
                 "readiness check failed", extra={"check": name, "error_type": type(exc).__name__}
             )
             results[name] = {"status": "failed", "error": type(exc).__name__}
+            if isinstance(exc, NotReady):
+                results[name]["detail"] = str(exc)
     failed = [n for n, r in results.items() if r["status"] != "ok"]
     body = {
         "status": "ok" if not failed else "unavailable",
