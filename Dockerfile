@@ -1,5 +1,8 @@
 # The production image: one image, three roles (api, worker, beat) chosen by the command.
-FROM python:3.11-slim
+# Base image and uv are pinned so a rebuild gives the same image; raise them on purpose.
+FROM python:3.11.14-slim-bookworm
+
+ARG UV_VERSION=0.13.9
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -8,7 +11,7 @@ ENV PYTHONUNBUFFERED=1 \
     UV_PYTHON_DOWNLOADS=never \
     PATH="/app/.venv/bin:$PATH"
 
-RUN pip install --no-cache-dir uv \
+RUN pip install --no-cache-dir "uv==${UV_VERSION}" \
     && useradd --create-home --uid 10001 skills
 
 WORKDIR /app

@@ -5,6 +5,12 @@ client only computes / validates checksums where an operation requires them
 (``request_checksum_calculation`` / ``response_checksum_validation`` = "when_required").
 Uploads go through s3transfer (multipart above ``multipart_threshold``) with a bounded number
 of in-memory parts, so memory stays bounded whatever the object size.
+
+The service may reach the store at an address browsers cannot (``http://minio:9000`` inside a
+compose network). Presigned URLs and POST forms are handed to browsers, so they are made by a
+second client whose endpoint is ``public_endpoint_url``: Signature Version 4 signs the Host
+header (AWS SigV4, "Create a canonical request"), so a URL signed for one host and rewritten to
+another fails the store's signature check; it has to be signed for the public host itself.
 """
 
 from __future__ import annotations
@@ -79,6 +85,7 @@ class S3Storage(ObjectStorage):
         secret_key: str | None = None,
         addressing_style: str = "path",
         max_pool_connections: int = 10,
+        public_endpoint_url: str | None = None,
     ):
         self.bucket = bucket
         self.region = region
@@ -98,6 +105,19 @@ class S3Storage(ObjectStorage):
             aws_secret_access_key=secret_key or None,
             config=config,
         )
+        # presigned URLs and forms go to browsers: signed for the address browsers use
+        public = public_endpoint_url or None
+        if public is None or public == (endpoint_url or None):
+            self.presign_client = self.client
+        else:
+            self.presign_client = boto3.client(
+                "s3",
+                endpoint_url=public,
+                region_name=region or None,
+                aws_access_key_id=access_key or None,
+                aws_secret_access_key=secret_key or None,
+                config=config,
+            )
         self.transfer_config = TransferConfig(
             multipart_threshold=_PART,
             multipart_chunksize=_PART,
@@ -250,14 +270,14 @@ class S3Storage(ObjectStorage):
         params = {"Bucket": self.bucket, "Key": key}
         if content_type:
             params["ResponseContentType"] = content_type
-        url: str = self.client.generate_presigned_url(
+        url: str = self.presign_client.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=int(expires_seconds)
         )
         return url
 
     def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> dict[str, Any]:
         validate_key(key)
-        post = self.client.generate_presigned_post(
+        post = self.presign_client.generate_presigned_post(
             self.bucket,
             key,
             Conditions=[["content-length-range", 0, int(max_bytes)]],

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     storage_backend: Literal["local", "s3"] = "local"
     storage_local_root: Path | None = None  # default: var_dir / "objects"
     s3_endpoint_url: str | None = None
+    # the store's address as browsers reach it (presigned GETs and POST forms are signed for
+    # it); empty: s3_endpoint_url, when the service and browsers reach the store alike
+    s3_public_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     s3_bucket: str = "skills"
     s3_access_key_id: str = "minioadmin"
@@ -230,6 +233,12 @@ class Settings(BaseSettings):
             DEFAULT_S3_SECRET,
         ):
             problems.append("SKILLS_S3_SECRET_ACCESS_KEY (missing or default)")
+        browser_s3 = self.s3_public_endpoint_url or self.s3_endpoint_url or ""
+        if self.storage_backend == "s3" and browser_s3.startswith("http://"):
+            problems.append(
+                "SKILLS_S3_PUBLIC_ENDPOINT_URL (browsers get presigned URLs on it: production "
+                "needs an https URL they can reach)"
+            )
         if not self.database_url or self.database_url.startswith("sqlite"):
             problems.append("SKILLS_DATABASE_URL (production needs PostgreSQL)")
         if not self.broker_url:

@@ -15,6 +15,7 @@ def storage_from_settings(settings: Settings):
             "s3",
             bucket=settings.s3_bucket,
             endpoint_url=settings.s3_endpoint_url,
+            public_endpoint_url=settings.s3_public_endpoint_url,
             region=settings.s3_region,
             access_key=settings.s3_access_key_id,
             secret_key=settings.s3_secret_access_key.get_secret_value(),
