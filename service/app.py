@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from service.api.content_origin import ContentOriginMiddleware
 from service.api.cors import ScopedCORSMiddleware
+from service.api.docs import install_docs
 from service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from service.api.problems import install_problem_handlers
 from service.api.rate_limits import RateLimitMiddleware
@@ -68,7 +69,8 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
     async def lifespan(app: FastAPI):
         from service.issuing.keys import ensure_key_at_startup
 
-        ensure_key_at_startup(settings)  # embedded default only; see service.issuing.keys
+        # Creates it on the embedded default; elsewhere warns when missing (service.issuing.keys)
+        ensure_key_at_startup(settings)
         relay = None
         if relay_wanted:
             from service.jobs.celery_app import celery
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from the app's own assets: service.api.docs
+        redoc_url=None,
     )
     # Innermost first: limits answer inside the request context (request id, access log).
     app.add_middleware(AlternateSyntaxMiddleware)  # inside the body limit: the form is counted
@@ -126,4 +130,5 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_docs(app)
     return app

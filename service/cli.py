@@ -157,11 +157,18 @@ def beat() -> None:
 def relay(
     once: Annotated[bool, typer.Option(help="One pass, then exit")] = False,
 ) -> None:
-    """Hand committed outbox jobs to the broker (for deployments that keep it out of the API)."""
+    """Hand committed outbox jobs to the broker (for deployments that keep it out of the API).
+
+    Exit status:
+    0  stopped (or, with --once, the pass is done)
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
+    from service.core.database_ready import require_database
     from service.core.settings import get_settings
     from service.jobs.relay import RelayThread, relay_pending
     from service.worker import celery
 
+    require_database()
     if once:
         typer.echo(json.dumps({"published": relay_pending(celery)}))
         return
@@ -179,7 +186,13 @@ def demo_data(
     reset: Annotated[bool, typer.Option(help="Remove existing demo data first")] = False,
     force: Annotated[bool, typer.Option(help="Allow in production (never on real data!)")] = False,
 ) -> None:
-    """Load a synthetic city (organizations, learners, offerings, completions) for demos."""
+    """Load a synthetic city (organizations, learners, offerings, completions) for demos.
+
+    Exit status:
+    0  loaded
+    1  refused (demo data exists without --reset, or production without --force)
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from service.tallies.cli import demo_data_cmd
 
     demo_data_cmd(completions, learners, seed, reset, force)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from service.core.database_ready import require_database
+
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 api_key_app = typer.Typer(
     help="API keys (client id and secret) for platform service accounts.", no_args_is_help=True
@@ -25,7 +27,14 @@ def users_create(
     org: Annotated[str | None, typer.Option("--org", help="Organization id")] = None,
     name: Annotated[str, typer.Option(help="Display name")] = "",
 ) -> None:
-    """Create a user (bootstrap the first admin with this)."""
+    """Create a user (bootstrap the first admin with this); prints it as JSON.
+
+    Exit status:
+    0  created
+    1  refused (e.g. the email is taken, or the role needs --org)
+    2  invalid option
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from service.accounts.models import Role
     from service.accounts.users import UserRuleError, create_user
     from service.core.db import session_scope
@@ -40,6 +49,7 @@ def users_create(
         org_id = uuid.UUID(org) if org else None
     except ValueError:
         raise typer.BadParameter("--org must be an organization id (UUID)") from None
+    require_database()  # before the password prompt: nobody types it twice for nothing
     if password is None and role_value != Role.platform:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -68,11 +78,18 @@ def users_create(
 def users_unlock(
     email: Annotated[str, typer.Argument(help="Sign-in email of the locked account")],
 ) -> None:
-    """Lift a sign-in lock at once (failed password attempts lock an account for a while)."""
+    """Lift a sign-in lock at once (failed password attempts lock an account for a while).
+
+    Exit status:
+    0  unlocked
+    1  no account with that email
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from service.accounts.audit import record_audit
     from service.accounts.users import UserReferenceMissing, find_by_email, unlock
     from service.core.db import session_scope
 
+    require_database()
     try:
         with session_scope() as session:
             user = find_by_email(session, email)
@@ -100,7 +117,14 @@ def api_key_create(
 ) -> None:
     """Create an API key for a platform account; the secret is printed once, never stored.
 
-    xAPI clients send it to /xAPI as HTTP Basic (client_id:client_secret)."""
+    xAPI clients send it to /xAPI as HTTP Basic (client_id:client_secret).
+
+    Exit status:
+    0  created
+    1  no such account, or not an active platform account
+    2  invalid option
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from service.accounts.audit import record_audit
     from service.accounts.models import Role
     from service.accounts.sessions import create_api_key
@@ -109,6 +133,7 @@ def api_key_create(
 
     if len(name) > 200:
         raise typer.BadParameter("--name is at most 200 characters")
+    require_database()
     try:
         with session_scope() as session:
             user = find_by_email(session, email)

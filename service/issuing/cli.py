@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import typer
 
+from service.core.database_ready import require_database
+
 credentials_app = typer.Typer(help="Verify Open Badges 3.0 skill micro-credentials.")
 keys_app = typer.Typer(help="Issuer signing keys (ES256 by default).")
 
@@ -49,6 +51,17 @@ def verify_command(
     leeway: int = typer.Option(60, help="Seconds of clock leeway for the validity window"),
     offline: bool = typer.Option(False, help="Do not fetch other issuers' keys or lists"),
 ) -> None:
+    """Verify a credential (a compact VC-JWT, or a baked PNG or SVG) and print the report as JSON:
+    signature, key provenance, shape, validity window and status, each checked separately.
+
+    Own keys and status lists come from the database; other issuers' (unless --offline) by https.
+
+    Exit status:
+    0  valid
+    1  not valid, or inconclusive (e.g. a status list that could not be fetched)
+    2  unreadable input (no such file)
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from credentials.resolvers import (
         DbKeyResolver,
         DbStatusFetcher,
@@ -60,6 +73,7 @@ def verify_command(
     from credentials.verify import verify
 
     data = _read_input(input)
+    require_database()
     with ExitStack() as stack:
         resolvers, fetchers, own = [], [], []
         allow_http: set[str] = set()
@@ -116,7 +130,13 @@ def create_command(
     alg: str = typer.Option("", help="ES256 or RS256 (default: SKILLS_CREDENTIAL_ALG)"),
     issuer: str = typer.Option("", help="Issuer Profile id (default: the configured issuer)"),
 ) -> None:
-    """Make a new active signing key (other active keys stay active: use rotate to replace)."""
+    """Make a new active signing key (other active keys stay active: use rotate to replace).
+
+    Exit status:
+    0  created (its public JWK is printed)
+    2  invalid option
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from credentials.keys import create_key, public_jwk
     from service.core.db import session_scope
     from service.core.settings import get_settings
@@ -124,6 +144,7 @@ def create_command(
     settings = get_settings()
     if alg and alg not in ("ES256", "RS256"):
         raise typer.BadParameter("alg must be ES256 or RS256")
+    require_database()
     with session_scope() as session:
         row = create_key(
             session,
@@ -140,7 +161,13 @@ def rotate_command(
     alg: str = typer.Option("", help="ES256 or RS256 (default: the current key's)"),
     issuer: str = typer.Option("", help="Issuer Profile id (default: the configured issuer)"),
 ) -> None:
-    """New active key; the previous ones are retired but stay published for verification."""
+    """New active key; the previous ones are retired but stay published for verification.
+
+    Exit status:
+    0  rotated (the new public JWK is printed)
+    2  invalid option
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from credentials.keys import public_jwk, rotate_key
     from service.core.db import session_scope
     from service.core.settings import get_settings
@@ -148,6 +175,7 @@ def rotate_command(
     settings = get_settings()
     if alg and alg not in ("ES256", "RS256"):
         raise typer.BadParameter("alg must be ES256 or RS256")
+    require_database()
     with session_scope() as session:
         row = rotate_key(
             session,
@@ -164,13 +192,20 @@ def compromise_command(
     kid: str = typer.Argument(..., help="The key's kid URL or its uuid"),
     reason: str = typer.Option(..., "--reason", help="Why (kept with the key, max 500 chars)"),
 ) -> None:
-    """Withdraw a key: it leaves the JWKS, its kid URL answers 410, its credentials fail."""
+    """Withdraw a key: it leaves the JWKS, its kid URL answers 410, its credentials fail.
+
+    Exit status:
+    0  withdrawn
+    2  unknown key, or a blank --reason
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from credentials.keys import SigningKeyLookupError, key_document, mark_compromised
     from service.core.db import session_scope
     from service.issuing.keys import active_count
 
     if not reason.strip():
         raise typer.BadParameter("--reason must not be blank")
+    require_database()
     with session_scope() as session:
         try:
             jwk, _status = key_document(session, kid)
@@ -193,10 +228,16 @@ def compromise_command(
 def list_command(
     issuer: str = typer.Option("", help="Only this issuer's keys (default: all)"),
 ) -> None:
-    """Every key with its public facts and status (active, retired, compromised)."""
+    """Every key with its public facts and status (active, retired, compromised).
+
+    Exit status:
+    0  listed
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from service.core.db import session_scope
     from service.issuing.keys import list_keys
 
+    require_database()
     with session_scope() as session:
         rows = [_key_line(row) for row in list_keys(session, issuer or None)]
     typer.echo(json.dumps(rows, indent=2))

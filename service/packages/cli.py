@@ -53,7 +53,10 @@ def inspect_command(
 ) -> None:
     """Check a package as upload would and print one JSON object.
 
-    Exit status 0 when it would be accepted, 1 when rejected, 2 on usage errors.
+    Exit status:
+    0  it would be accepted
+    1  it would be rejected (the reasons are in the JSON)
+    2  usage error (a missing or unreadable file)
     """
     try:
         handle = file.open("rb")

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from service.core.database_ready import require_database
+
 tallies_app = typer.Typer(help="Tallies: reconcile and targets.", no_args_is_help=True)
 
 
@@ -16,12 +18,19 @@ def reconcile_cmd(
         bool, typer.Option("--check-only", help="Report differences, correct nothing")
     ] = False,
 ) -> None:
-    """Recompute the tallies from source rows, correct drift (unless --check-only), report."""
+    """Recompute the tallies from source rows, correct drift (unless --check-only), report.
+
+    Exit status:
+    0  no drift, or drift corrected
+    2  drift found with --check-only
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from service.core.db import get_engine
     from service.core.observability.logging import configure_logging
     from service.core.settings import get_settings
     from service.tallies import reconcile
 
+    require_database()
     configure_logging(get_settings().log_level)
     result = reconcile.run(get_engine(), trigger="cli", repair=not check_only)
     summary = {k: v for k, v in result.items() if k != "diffs"}
@@ -33,10 +42,17 @@ def reconcile_cmd(
 
 @tallies_app.command("target")
 def target_cmd(code: Annotated[str, typer.Argument()] = "person_times") -> None:
-    """Progress toward a target (as GET /api/v1/tallies/target)."""
+    """Progress toward a target (as GET /api/v1/tallies/target).
+
+    Exit status:
+    0  shown
+    1  no such target
+    3  the database is unreachable or not migrated (run `skills migrate`)
+    """
     from service.core.db import session_scope
     from service.tallies.projection import UnknownTarget, target_progress
 
+    require_database()
     with session_scope() as session:
         try:
             typer.echo(json.dumps(target_progress(session, code), ensure_ascii=False, indent=2))
@@ -59,6 +75,7 @@ def demo_data_cmd(
     if settings.env == "production" and not force:
         typer.echo("error: refusing to load demo data in production (use --force)", err=True)
         raise typer.Exit(1)
+    require_database()
     engine = get_engine()
     with Session(engine) as session:
         exists = demo_data.demo_exists(session)

@@ -34,12 +34,38 @@ CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 MORE_KEY_LABEL = "lrs-statements-more"
 
 
+# The body is read by service.lrs.multipart, not by FastAPI, so OpenAPI learns of it only from
+# here: a statement (or, for POST, an array of them) as JSON, or multipart/mixed with the
+# statements first and then one part per attachment (xAPI 1.0.3 Communication 1.5.2).
+_STATEMENTS_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"type": "object", "description": "One statement"},
+                        {"type": "array", "items": {"type": "object"}},
+                    ]
+                }
+            },
+            "multipart/mixed": {
+                "schema": {"type": "string", "format": "binary"},
+                "description": "First part application/json (the statements), then each "
+                "attachment with X-Experience-API-Hash set to its sha2 "
+                "(Content-Transfer-Encoding: binary)",
+            },
+        },
+    }
+}
+
+
 async def _payload(request: Request) -> tuple[Any, dict]:
     body = await request.body()
     return parse_statement_request(request.headers.get("content-type"), body)
 
 
-@router.put("/statements", status_code=204)
+@router.put("/statements", status_code=204, openapi_extra=_STATEMENTS_BODY_DOC)
 async def put_statement(
     request: Request, session: SessionDep, caller: Caller, version: XapiVersion
 ) -> Response:
@@ -54,7 +80,7 @@ async def put_statement(
     return Response(status_code=204)
 
 
-@router.post("/statements")
+@router.post("/statements", openapi_extra=_STATEMENTS_BODY_DOC)
 async def post_statements(
     request: Request, session: SessionDep, caller: Caller, version: XapiVersion
 ) -> Response:
