@@ -105,12 +105,42 @@ def _stop_child(child: subprocess.Popen | None) -> None:
 
 
 @app.command("migrate")
-def migrate_cmd(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Apply database migrations (Alembic) up to REVISION."""
-    from service.core.migrate import upgrade
+def migrate_cmd(
+    revision: Annotated[str, typer.Argument(help="Alembic revision to migrate to")] = "head",
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Change nothing: say in one line whether migrations are pending"
+        ),
+    ] = False,
+) -> None:
+    """Apply database migrations (Alembic) up to REVISION, or (--check) only say whether any
+    are pending: run it in deploy scripts before starting new api and worker versions.
+
+    With --check it changes nothing and prints one line: up to date, pending, newer, unreachable.
+
+    Exit status:
+    0  migrated (with --check: the database is at this version's head)
+    1  with --check: migrations are pending, or there is no schema yet (run `skills migrate`)
+    2  usage error (--check takes no REVISION)
+    3  the database is unreachable (with --check, or the migration failed to connect)
+    4  the database was migrated by a newer release than this one (do not deploy this one on it)
+    """
+    from service.core.migrate import NEWER_EXIT, UNREACHABLE_EXIT, status, upgrade
     from service.core.settings import get_settings
 
-    upgrade(get_settings().resolved_database_url(), revision)
+    url = get_settings().resolved_database_url()
+    if check:
+        if revision != "head":
+            raise typer.BadParameter("--check compares with the head; give no REVISION")
+        result = status(url)
+        typer.echo(result.line, err=result.exit_code == UNREACHABLE_EXIT)
+        raise typer.Exit(result.exit_code)
+    before = status(url)
+    if before.exit_code in (UNREACHABLE_EXIT, NEWER_EXIT) and revision == "head":
+        typer.echo(f"error: {before.line}", err=True)
+        raise typer.Exit(before.exit_code)
+    upgrade(url, revision)
     typer.echo(f"database migrated to {revision}")
 
 

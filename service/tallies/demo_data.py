@@ -129,8 +129,14 @@ def synthetic_id_number(i: int) -> str:
 # --- writing rows ---------------------------------------------------------------------------
 
 
+def _copy_value(value):
+    """COPY takes JSON columns as their text; executemany encodes them itself (JSON type)."""
+    return json.dumps(value) if isinstance(value, list | dict) else value
+
+
 class _Writer:
-    """COPY on PostgreSQL, batched executemany elsewhere."""
+    """COPY on PostgreSQL, batched executemany elsewhere. Rows carry Python values (a list for
+    a JSON column), so neither path encodes twice."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -148,7 +154,7 @@ class _Writer:
                     cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as cp,
                 ):
                     for row in rows:
-                        cp.write_row(row)
+                        cp.write_row(tuple(_copy_value(v) for v in row))
                         n += 1
                 conn.commit()
             finally:
@@ -291,7 +297,7 @@ def load(
             (
                 o["id"], o["organization_id"], o["occupation_name"] + "培训班",
                 o["occupation_code"],
-                o["level"], o["training_type"], o["funding"], o["mode"], "[]",
+                o["level"], o["training_type"], o["funding"], o["mode"], [],
                 o["required_minutes"], 50, 60, True, max(seats[i], 30), seats[i], o["starts_on"],
                 o["ends_on"], o["district_code"], "", o["cluster_version"], o["cluster_code"], now,
             )
@@ -322,7 +328,7 @@ def load(
                 f"{number[:6]}********{number[-4:]}",
                 f"{DEMO_LEARNER_PREFIX}{i + 1}",
                 districts[i],
-                json.dumps(groups),
+                groups,
                 now,
             )
 

@@ -84,3 +84,27 @@ def test_master_key_forms():
     )
     derived = Settings(master_key="x" * 40, _env_file=None)
     assert derived.derived_key("a") != derived.derived_key("b")
+
+
+def test_two_commands_migrating_a_fresh_embedded_database_at_once_both_succeed(tmp_path):
+    """`skills serve` and `skills users create` started together on a new var folder."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'skills.db'}"
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def run() -> None:
+        start.wait()
+        try:
+            upgrade(url)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    upgrade(url)  # and the result is a database at head
