@@ -37,6 +37,7 @@ pytest_plugins = [
     "tests.fixtures.issuing",
     "tests.fixtures.storage",
     "tests.fixtures.foreign_issuer",
+    "tests.fixtures.browser",
 ]
 
 POSTGRES_ONLY = "meaningful on PostgreSQL only; set SKILLS_TEST_DATABASE_URL"

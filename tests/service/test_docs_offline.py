@@ -12,8 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web.conftest import browser, page_at  # noqa: F401 - the browser fixtures
-
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 # Routes whose body is a form upload with a file (multipart/form-data), read by the route itself
@@ -43,7 +41,7 @@ def _only_own_origin(seen: list[str], base: str) -> None:
 
 @SQLITE_ONLY
 @pytest.mark.browser
-def test_swagger_ui_renders_from_the_server_alone(page_at, live_server):  # noqa: F811
+def test_swagger_ui_renders_from_the_server_alone(page_at, live_server):
     page = page_at("desktop")
     seen = _record_requests(page)
     page.goto(f"{live_server}/docs")

@@ -1,10 +1,8 @@
-"""Fixtures for the public pages: a learner with a login and credentials, share links, and (for
-the browser tests) the app served by uvicorn on 127.0.0.1 and Debian's chromium."""
+"""Fixtures for the public pages: a learner with a login and credentials, share links. (The
+browser itself is the shared ``tests.fixtures.browser`` plugin.)"""
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -13,19 +11,6 @@ import pytest
 from sqlmodel import select
 
 from tests.fixtures.builder import make_id_number
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
 
 
 @dataclass
@@ -103,53 +88,3 @@ def completions(city):
     for offering, district, day in plan:
         city.completion(city.add_learner(district=district), offering, day)
     return len(plan)
-
-
-# ---- browser ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-        pytest.skip("chromium is not installed (browser tests run in CI)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page_at(browser):
-    """``page_at("desktop" | "phone")``: a fresh page with that viewport; CSP violations and
-    console errors fail the test (a page must not need anything it is not allowed to load)."""
-    contexts, errors = [], []
-
-    def make(kind: str = "desktop", http_errors: bool = False):
-        """``http_errors``: the page itself answers 4xx on purpose (Chromium logs that)."""
-        context = browser.new_context(
-            viewport=PHONE if kind == "phone" else DESKTOP,
-            device_scale_factor=2 if kind == "phone" else 1,
-            is_mobile=kind == "phone",
-            has_touch=kind == "phone",
-            locale="zh-CN",
-        )
-        contexts.append(context)
-        page = context.new_page()
-
-        def on_console(message):
-            expected = http_errors and "the server responded with a status of 4" in message.text
-            if message.type == "error" and not expected:
-                errors.append(message.text)
-
-        page.on("console", on_console)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, errors
