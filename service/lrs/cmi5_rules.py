@@ -55,16 +55,11 @@ from service.training.progress import (
     lock_learner,
 )
 from service.training.states import is_active
+from service.training.xapi_mapping import ADL, COMPLETED, FAILED, INITIALIZED, PASSED, TERMINATED
 
-ADL = "http://adlnet.gov/expapi/verbs/"
-INITIALIZED = ADL + "initialized"
-TERMINATED = ADL + "terminated"
-COMPLETED = ADL + "completed"
-PASSED = ADL + "passed"
-FAILED = ADL + "failed"
 JUDGED = frozenset({COMPLETED, PASSED, FAILED})
 VOIDED = ADL + "voided"
-SESSION_ID = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
+SESSION_ID = lms.SESSION_ID
 LMS_VERBS = {
     lms.LAUNCHED: "Launched",
     lms.SATISFIED: "Satisfied",

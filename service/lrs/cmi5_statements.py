@@ -18,16 +18,18 @@ from typing import cast
 from service.accounts.access import Principal
 from service.core.settings import Settings
 from service.lrs.access import LrsCaller, authority_for
+from service.training.xapi_mapping import (  # noqa: F401 - the cmi5 vocabulary, re-exported
+    ABANDONED,
+    ADL,
+    CMI5_CATEGORY,
+    LAUNCHED,
+    SATISFIED,
+    WAIVED,
+)
 
-ADL = "http://adlnet.gov/expapi/verbs/"
-LAUNCHED = ADL + "launched"
-ABANDONED = "https://w3id.org/xapi/adl/verbs/abandoned"
-WAIVED = "https://w3id.org/xapi/adl/verbs/waived"
-SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
-CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 MOVEON_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/moveon"
 EXT = "https://w3id.org/xapi/cmi5/context/extensions/"
-SESSION_ID = EXT + "sessionid"
+SESSION_ID = EXT + "sessionid"  # cmi5 9.6.3.1
 LAUNCH_MODE = EXT + "launchmode"
 LAUNCH_URL = EXT + "launchurl"
 MOVE_ON = EXT + "moveon"
