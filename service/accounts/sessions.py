@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, case, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.accounts.models import ApiKey, RefreshToken, Role, User
 from service.accounts.passwords import hash_password, needs_rehash, verify_password
@@ -248,15 +248,19 @@ def authenticate_api_key(
 ) -> tuple[ApiKey, User]:
     """The key and its active user for a client id and secret; SignInError otherwise. Used by
     the client credentials grant and by HTTP Basic on ``/xAPI`` (the way LRS clients connect)."""
-    key = session.exec(select(ApiKey).where(ApiKey.client_id == client_id)).first()
+    found = session.exec(
+        select(ApiKey, User)
+        .join(User, col(User.id) == ApiKey.user_id)
+        .where(ApiKey.client_id == client_id)
+    ).first()
     presented = hash_client_secret(client_secret)
-    if key is None or key.revoked_at is not None:
+    if found is None or found[0].revoked_at is not None:
         hmac.compare_digest(presented, presented)
         raise SignInError
+    key, user = found
     if not hmac.compare_digest(key.secret_hash, presented):
         raise SignInError
-    user = session.get(User, key.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         raise SignInError
     return key, user
 

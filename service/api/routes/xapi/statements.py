@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 from email.utils import format_datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from service.api.deps import SessionDep, SettingsDep
 from service.api.routes.xapi.common import Caller, XapiVersion
@@ -60,19 +60,29 @@ _STATEMENTS_BODY_DOC = {
 }
 
 
-async def _payload(request: Request) -> tuple[Any, dict]:
+async def statement_body(request: Request) -> tuple[Any, dict]:
+    """The statements and attachment parts, read here so that the handlers can be plain
+    functions: storing is blocking database work, which FastAPI runs in its thread pool rather
+    than on the event loop every other request shares."""
     body = await request.body()
     return parse_statement_request(request.headers.get("content-type"), body)
 
 
+StatementBody = Annotated[tuple[Any, dict], Depends(statement_body)]
+
+
 @router.put("/statements", status_code=204, openapi_extra=_STATEMENTS_BODY_DOC)
-async def put_statement(
-    request: Request, session: SessionDep, caller: Caller, version: XapiVersion
+def put_statement(
+    request: Request,
+    session: SessionDep,
+    caller: Caller,
+    version: XapiVersion,
+    body: StatementBody,
 ) -> Response:
     params = request.query_params
     if set(params) != {"statementId"}:
         raise BadRequest("xapi-query", "PUT takes exactly one parameter, statementId.")
-    payload, parts = await _payload(request)
+    payload, parts = body
     if not isinstance(payload, dict):
         raise BadRequest("xapi-statement-invalid", "PUT takes one statement (a JSON object).")
     store_statements(session, [payload], caller, version, parts, params["statementId"])
@@ -81,12 +91,16 @@ async def put_statement(
 
 
 @router.post("/statements", openapi_extra=_STATEMENTS_BODY_DOC)
-async def post_statements(
-    request: Request, session: SessionDep, caller: Caller, version: XapiVersion
+def post_statements(
+    request: Request,
+    session: SessionDep,
+    caller: Caller,
+    version: XapiVersion,
+    body: StatementBody,
 ) -> Response:
     if request.query_params:
         raise BadRequest("xapi-query", "POST /statements takes no parameters.")
-    payload, parts = await _payload(request)
+    payload, parts = body
     statements = payload if isinstance(payload, list) else [payload]
     ids = store_statements(session, statements, caller, version, parts)
     session.commit()
