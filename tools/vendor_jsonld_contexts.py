@@ -147,13 +147,9 @@ def context_json(name: str, raw: bytes, workdir: Path) -> dict:
         return json.loads(raw)
     module = workdir / "context-module.js"
     module.write_bytes(raw)
+    script = "process.stdout.write(JSON.stringify(require(process.argv[1])))"
     out = subprocess.run(  # noqa: S603 - fixed arguments
-        [
-            "node",
-            "-e",
-            "process.stdout.write(JSON.stringify(require(process.argv[1])))",
-            str(module),
-        ],  # noqa: S607, E501
+        ["node", "-e", script, str(module)],  # noqa: S607 - Node from PATH, as npm is
         check=True,
         capture_output=True,
     )
