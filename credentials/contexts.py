@@ -33,7 +33,8 @@ def _document(url: str) -> dict[str, Any]:
     name = _index().get(url)
     if name is None:
         raise UnknownContext(url)
-    return json.loads((DIRECTORY / name).read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads((DIRECTORY / name).read_text(encoding="utf-8"))
+    return document
 
 
 def known_urls() -> frozenset[str]:
@@ -45,7 +46,7 @@ def context(url: str) -> dict[str, Any]:
     return copy.deepcopy(_document(url))
 
 
-def document_loader(url: str, options: dict | None = None) -> dict[str, Any]:
+def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """A pyld document loader over the bundled contexts only."""
     return {
         "contextUrl": None,
