@@ -25,6 +25,9 @@ from credentials.timefmt import to_xsd
 VCDM2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VCDM1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# Defines ``1EdTechJsonSchemaValidator2019`` (OB 3.0 §8.1 / 1EdTech Extensions): the OB 3.0
+# context does not, so a credential naming that credentialSchema type must also name this one.
+OB3_EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 OB3_SCHEMA = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
@@ -276,8 +279,11 @@ def build_credential(
     }
     if id_number:
         subject["identifier"] = [identity_object(id_number, salt)]
+    contexts = [VCDM2_CONTEXT, OB3_CONTEXT]
+    if include_schema:
+        contexts.append(OB3_EXTENSIONS_CONTEXT)
     credential: dict[str, Any] = {
-        "@context": [VCDM2_CONTEXT, OB3_CONTEXT],
+        "@context": contexts,
         "id": f"urn:uuid:{credential_uuid or uuid.uuid4()}",
         "type": ["VerifiableCredential", "AchievementCredential"],
         "issuer": issuer_summary(issuer),
@@ -292,6 +298,8 @@ def build_credential(
     if valid_until is not None:
         credential["validUntil"] = to_xsd(valid_until)
     if status_entries:
+        # One entry is one object: the 1EdTech OB 3.0 JSON schema types credentialStatus as a
+        # single object; several (revocation + suspension) need VCDM 2.0 §4.10's array form.
         credential["credentialStatus"] = (
             status_entries[0] if len(status_entries) == 1 else list(status_entries)
         )

@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 
 from credentials.keys import load_private_key
-from credentials.models import SigningKey
+from credentials.models import KEY_ACTIVE, KEY_RETIRED, SigningKey
 from credentials.timefmt import epoch_seconds, parse_xsd
 
 REGISTERED_CLAIMS = ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")
@@ -58,16 +58,31 @@ def jwt_claims_for(credential: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
-def sign_credential(credential: dict[str, Any], key_row: SigningKey, master_key: bytes) -> str:
-    """Compact JWS of credential + claims, header exactly {alg, kid, typ}."""
+def sign_credential(
+    credential: dict[str, Any],
+    key_row: SigningKey,
+    master_key: bytes,
+    *,
+    allow_retired: bool = False,
+    private_key: Any = None,
+) -> str:
+    """Compact JWS of credential + claims, header exactly {alg, kid, typ}.
+
+    Only an active key signs new credentials. ``allow_retired`` lets a retired (rotated-out,
+    not compromised) key re-sign the status lists its own credentials point at, so a verifier
+    checking a list with the key of the credential still succeeds (Bitstring Status List v1.0
+    §2.2: the list is the issuer's VC). ``private_key``: the already opened key, for batches.
+    """
     overlap = set(REGISTERED_CLAIMS) & set(credential)
     if overlap:
         raise ValueError(f"credential must not carry JWT claims: {sorted(overlap)}")
-    if key_row.status != "active":
-        raise ValueError("only an active key signs")
+    allowed = (KEY_ACTIVE, KEY_RETIRED) if allow_retired else (KEY_ACTIVE,)
+    if key_row.status not in allowed:
+        raise ValueError("only an active key signs" if not allow_retired else "key is compromised")
     payload = dict(credential)
     payload.update(jwt_claims_for(credential))
-    private_key = load_private_key(key_row, master_key)
+    if private_key is None:
+        private_key = load_private_key(key_row, master_key)
     return jwt.encode(
         payload,
         private_key,

@@ -53,12 +53,19 @@ class SigningKey(SQLModel, table=True):
 
 
 class StatusList(SQLModel, table=True):
-    """One W3C Bitstring Status List (v1.0 §2.1): ``size`` bits, bit 0 = MSB of byte 0."""
+    """One W3C Bitstring Status List (v1.0 §2.1): ``size`` bits, bit 0 = MSB of byte 0.
+
+    A list belongs to one signing key (``kid``): only credentials signed by that key get
+    indexes in it, and the list is always signed by it, so a verifier that checks the list
+    with the credential's own key succeeds. ``kid`` is NULL only for lists made before lists
+    belonged to keys and that no key could be given to (signed by the issuer's active key).
+    """
 
     __tablename__ = "cred_status_list"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     issuer_id: str = Field(max_length=500, index=True)
+    kid: str | None = Field(default=None, max_length=500, index=True)
     purpose: str = Field(max_length=20)  # revocation | suspension
     size: int = Field(default=131_072)  # bits; never below 131,072 (§6.4 herd privacy)
     bitstring: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -126,7 +126,8 @@ class Settings(BaseSettings):
     issuer_url: str | None = None  # the issuer's home page, shown in its Profile
     credential_alg: Literal["ES256", "RS256"] = "ES256"  # for keys made by `skills keys create`
     credential_validity_days: int | None = Field(default=None, ge=1, le=36_500)
-    credential_suspension: bool = True  # also a suspension status entry (credentialStatus array)
+    # opt-in: a suspension entry makes credentialStatus an array (not 1EdTech-schema-valid)
+    credential_suspension: bool = False
     credential_auto_create_key: bool | None = None  # None: only when env is development
     verify_leeway_seconds: int = Field(default=60, ge=0, le=3600)
     verify_max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=10 * 1024 * 1024)

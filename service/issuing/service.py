@@ -29,7 +29,7 @@ from credentials import issuance
 from credentials.keys import NoActiveKey
 from credentials.models import Credential
 from credentials.timefmt import as_utc, utcnow, whole_seconds
-from service.core.errors import Conflict, Invalid, Unavailable
+from service.core.errors import Conflict, Invalid, NotFound, Unavailable
 from service.core.settings import Settings
 from service.issuing import issuer_documents
 from service.training.hours_rules import minutes_to_xueshi
@@ -60,6 +60,41 @@ class StateConflict(Conflict, IssuingError):
     """The credential's status does not allow the change asked for."""
 
 
+class UnknownLearner(NotFound, IssuingError):
+    """No learner with that id (the id learner routes return)."""
+
+
+@dataclass(frozen=True)
+class LearnerForIssue:
+    subject_id: uuid.UUID
+    id_number: str | None  # the learner's own number, only to compute the identity hash
+
+
+def learner_for_issue(
+    session: Session, *, learner_id: uuid.UUID | None, subject_id: uuid.UUID | None
+) -> LearnerForIssue:
+    """Whom a direct issuance is for. Callers name the learner by ``learner_id``, the id the
+    learner routes return; the subject id stays internal (it is the credential's
+    ``credentialSubject.id``, OB 3.0 §B.1.3). ``subject_id`` is the deprecated form, taken as
+    it is. With ``learner_id`` the learner's own ID number feeds the identity hash."""
+    if learner_id is None:
+        if subject_id is None:
+            raise IssuingError("learner-required", "Name the learner by learner_id.")
+        return LearnerForIssue(subject_id, None)
+    from service.training.learners import cipher
+    from service.training.models import Learner
+
+    learner = session.get(Learner, learner_id)
+    if learner is None:
+        raise UnknownLearner("unknown-learner", "No learner has this id.")
+    if subject_id is not None and subject_id != learner.subject_id:
+        raise IssuingError(
+            "learner-mismatch", "learner_subject_id is not this learner's: send learner_id only."
+        )
+    number = cipher().decrypt(learner.id_encrypted, context=learner.id.bytes)
+    return LearnerForIssue(learner.subject_id, number)
+
+
 @dataclass(frozen=True)
 class IssueOutcome:
     credential: Credential
@@ -80,6 +115,19 @@ def _checked_id_number(id_number: str | None) -> str | None:
         raise IssuingError("invalid-id-number", exc.message, reason=exc.code) from None
 
 
+@dataclass(frozen=True)
+class IssueItem:
+    """One credential asked for; ``hours`` in 学时 (1 学时 = 45 minutes)."""
+
+    learner_uuid: uuid.UUID
+    id_number: str | None
+    occupation_code: str
+    level: int
+    hours: Decimal | int | float
+    score: Decimal | int | float | None
+    enrollment_ref: str
+
+
 def issue(
     session: Session,
     settings: Settings,
@@ -94,50 +142,84 @@ def issue(
 ) -> IssueOutcome:
     """Mint (or find) the credential for ``enrollment_ref`` and this skill and level.
 
-    ``hours`` is in 学时 (1 学时 = 45 minutes). Raises IssuingError (unknown achievement,
-    invalid ID number, reference used for another learner) or IssuerKeyMissing.
+    Raises IssuingError (unknown achievement, invalid ID number, reference used for another
+    learner) or IssuerKeyMissing.
     """
-    if not _BASIS.fullmatch(enrollment_ref or ""):
+    item = IssueItem(learner_uuid, id_number, occupation_code, level, hours, score, enrollment_ref)
+    [outcome] = issue_many(session, settings, [item])
+    if isinstance(outcome, IssuingError):
+        raise outcome
+    return outcome
+
+
+def _achievement_for(settings: Settings, item: IssueItem) -> dict[str, Any]:
+    if not _BASIS.fullmatch(item.enrollment_ref or ""):
         raise IssuingError("invalid-basis", "The basis must look like 'rpl:CASE-123'.")
     try:
-        ach = issuer_documents.achievement(settings, occupation_code, level)
+        return issuer_documents.achievement(settings, item.occupation_code, item.level)
     except issuer_documents.UnknownAchievement:
         raise IssuingError(
             "unknown-achievement",
-            f"No achievement for occupation {occupation_code} at level {level}.",
+            f"No achievement for occupation {item.occupation_code} at level {item.level}.",
         ) from None
-    existing = issuance.find_existing(session, enrollment_ref, ach["id"])
-    if existing is not None:
-        return IssueOutcome(_same_learner(existing, learner_uuid), created=False)
-    checked_id = _checked_id_number(id_number)
+
+
+def issue_many(
+    session: Session, settings: Settings, items: list[IssueItem]
+) -> list[IssueOutcome | IssuingError]:
+    """Each item's outcome, or the IssuingError that refused it, in order. The accepted ones
+    are minted together (``credentials.issuance.issue_batch``: one key opening, bulk status
+    indexes, one flush) in the caller's transaction. Raises IssuerKeyMissing for the lot."""
+    results: list[IssueOutcome | IssuingError | None] = [None] * len(items)
+    pending: list[tuple[int, issuance.IssueRequest]] = []
     now = whole_seconds(utcnow())
     valid_until = (
         now + timedelta(days=settings.credential_validity_days)
         if settings.credential_validity_days
         else None
     )
-    try:
-        row, created = issuance.issue_credential_outcome(
-            session,
-            enrollment_ref=enrollment_ref,
-            achievement=ach,
-            learner_uuid=learner_uuid,
-            id_number=checked_id,
-            hours=hours,
-            score=score,
-            issuer_profile=issuer_documents.issuer_profile(settings),
-            master_key=settings.master_key_bytes(),
-            public_base_url=settings.public_base_url,
-            now=now,
-            valid_until=valid_until,
-            with_suspension=settings.credential_suspension,
-        )
-    except NoActiveKey:
-        raise IssuerKeyMissing(
-            "issuer-key-missing",
-            "The issuer has no active signing key: an operator must run `skills keys create`.",
-        ) from None
-    return IssueOutcome(_same_learner(row, learner_uuid), created=created)
+    for n, item in enumerate(items):
+        try:
+            ach = _achievement_for(settings, item)
+            existing = issuance.find_existing(session, item.enrollment_ref, ach["id"])
+            if existing is not None:
+                results[n] = IssueOutcome(_same_learner(existing, item.learner_uuid), False)
+                continue
+            request = issuance.IssueRequest(
+                enrollment_ref=item.enrollment_ref,
+                achievement=ach,
+                learner_uuid=item.learner_uuid,
+                id_number=_checked_id_number(item.id_number),
+                hours=item.hours,
+                score=item.score,
+                valid_until=valid_until,
+            )
+        except IssuingError as exc:
+            results[n] = exc
+            continue
+        pending.append((n, request))
+    if pending:
+        try:
+            minted = issuance.issue_batch(
+                session,
+                [request for _, request in pending],
+                issuer_profile=issuer_documents.issuer_profile(settings),
+                master_key=settings.master_key_bytes(),
+                public_base_url=settings.public_base_url,
+                now=now,
+                with_suspension=settings.credential_suspension,
+            )
+        except NoActiveKey:
+            raise IssuerKeyMissing(
+                "issuer-key-missing",
+                "The issuer has no active signing key: an operator must run `skills keys create`.",
+            ) from None
+        for (n, request), (row, created) in zip(pending, minted, strict=True):
+            try:
+                results[n] = IssueOutcome(_same_learner(row, request.learner_uuid), created)
+            except IssuingError as exc:
+                results[n] = exc
+    return [r for r in results if r is not None]
 
 
 def issue_for_completion(

@@ -1,10 +1,12 @@
 """Signed status lists, cached per (list id, version, signing kid) in each process.
 
 Bitstring Status List v1.0 §2.2: the BitstringStatusListCredential is a VC like any other, so we
-secure it as a VC-JWT (VC-JOSE-COSE §3) with the issuer's active key. Signing on every fetch
-would make each verification and each employer poll cost a signature, so a signed list is reused
-until its version changes (a bit flipped), the active key changes (rotation, compromise), or
-half of its validity (``SKILLS_STATUS_LIST_TTL_SECONDS``) has passed. The ETag names the list
+secure it as a VC-JWT (VC-JOSE-COSE §3) with the key the list belongs to, the one that signed
+its credentials (``credentials.status_list.signing_key_for``: a retired key keeps signing its
+lists; a compromised one is replaced by the active key). Signing on every fetch would make each
+verification and each employer poll cost a signature, so a signed list is reused until its
+version changes (a bit flipped), its signing key changes (compromise), or half of its validity
+(``SKILLS_STATUS_LIST_TTL_SECONDS``) has passed. The ETag names the list
 version and the key, so a client's cached copy is never revalidated across a key change.
 
 Each API process keeps its own cache; two replicas may hold different signatures of the same
@@ -20,12 +22,16 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from credentials.keys import active_key
-from credentials.models import StatusList
+from credentials.models import KEY_ACTIVE, KEY_RETIRED, SigningKey, StatusList
 from credentials.resolvers import StatusListNotFound
-from credentials.status_list import build_status_list_credential, status_list_url
+from credentials.status_list import (
+    build_status_list_credential,
+    signing_key_for,
+    status_list_url,
+)
 from credentials.timefmt import utcnow
 from service.core.settings import Settings
 
@@ -60,13 +66,25 @@ class StatusListCache:
         with self._lock:
             self._entries.clear()
 
+    def _signer_kid(self, session: Session, list_id: uuid.UUID) -> tuple[int, str]:
+        """(version, kid of the key that signs the list) in one small query: a cache hit never
+        loads the 16 KiB bitstring. Raises StatusListNotFound or NoActiveKey."""
+        probe = session.execute(
+            select(StatusList.version, StatusList.kid, StatusList.issuer_id, SigningKey.status)
+            .outerjoin(SigningKey, col(SigningKey.kid) == col(StatusList.kid))
+            .where(col(StatusList.id) == list_id)
+        ).first()
+        if probe is None:
+            raise StatusListNotFound(str(list_id))
+        version, kid, issuer_id, key_status = probe
+        if kid is not None and key_status in (KEY_ACTIVE, KEY_RETIRED):
+            return version, kid
+        return version, active_key(session, issuer_id).kid  # as ``signing_key_for`` decides
+
     def get(self, session: Session, settings: Settings, list_id: uuid.UUID) -> SignedList:
         """The signed list; raises StatusListNotFound, or NoActiveKey when it cannot be signed."""
-        row = session.get(StatusList, list_id)
-        if row is None:
-            raise StatusListNotFound(str(list_id))
-        key = active_key(session, row.issuer_id)
-        cache_key = (row.id, row.version, key.kid, settings.public_base_url)
+        version, signer_kid = self._signer_kid(session, list_id)
+        cache_key = (list_id, version, signer_kid, settings.public_base_url)
         ttl = timedelta(seconds=settings.status_list_ttl_seconds)
         now = utcnow()
         with self._lock:
@@ -74,6 +92,12 @@ class StatusListCache:
             if hit is not None and now < hit.signed_at + ttl / 2:
                 self._entries.move_to_end(cache_key)
                 return hit
+        # A miss: the row as committed now (not an older copy from the session's identity map).
+        row = session.get(StatusList, list_id, populate_existing=True)
+        if row is None:
+            raise StatusListNotFound(str(list_id))
+        key = signing_key_for(session, row)
+        cache_key = (row.id, row.version, key.kid, settings.public_base_url)
         token, _ = build_status_list_credential(
             row,
             list_url=status_list_url(settings.public_base_url, row.id),

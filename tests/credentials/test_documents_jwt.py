@@ -34,7 +34,11 @@ def test_independent_pyjwt_check_against_published_jwks(world):
 def test_credential_shape_ob3(world):
     row = world.issue(hours=72, score=86.5)
     cred = decode_unverified(row.jwt)
-    assert cred["@context"] == [documents.VCDM2_CONTEXT, documents.OB3_CONTEXT]
+    assert cred["@context"] == [
+        documents.VCDM2_CONTEXT,
+        documents.OB3_CONTEXT,
+        documents.OB3_EXTENSIONS_CONTEXT,  # defines the credentialSchema type
+    ]
     assert cred["type"] == ["VerifiableCredential", "AchievementCredential"]
     assert cred["issuer"]["type"] == ["Profile"] and cred["issuer"]["name"]
     subject = cred["credentialSubject"]

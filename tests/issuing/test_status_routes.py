@@ -2,16 +2,16 @@
 revocation seen by a verifier through the status list alone."""
 
 import jwt
+from sqlmodel import select
 
+from credentials.models import Credential, CredentialStatusEvent
 from credentials.status_bits import decode_list, get_bit
 from service.issuing.status_cache import status_list_cache
 
 
 def _entries(token):
-    return {
-        e["statusPurpose"]: e
-        for e in jwt.decode(token, options={"verify_signature": False})["credentialStatus"]
-    }
+    status = jwt.decode(token, options={"verify_signature": False})["credentialStatus"]
+    return {e["statusPurpose"]: e for e in (status if isinstance(status, list) else [status])}
 
 
 def _list_path(entry):
@@ -44,7 +44,7 @@ def test_signed_list_is_cached_until_the_list_changes(client, issue, token_of, a
     issued = issue()
     path = _list_path(_entries(token_of(issued["credential"]["id"]))["revocation"])
     client.post("/api/v1/verify", json={"credential_id": issued["credential"]["id"]})
-    signatures = status_list_cache.signatures  # both lists (revocation, suspension) signed once
+    signatures = status_list_cache.signatures  # the revocation list, signed once
     bodies = {client.get(path).text for _ in range(3)}
     for _ in range(3):
         client.post("/api/v1/verify", json={"credential_id": issued["credential"]["id"]})
@@ -81,7 +81,8 @@ def test_revocation_seen_through_the_status_list(client, issue, token_of, admin)
     assert again.status_code == 409 and again.json()["state"] == "revoked"
 
 
-def test_suspend_and_unsuspend(client, issue, token_of, admin):
+def test_suspend_and_unsuspend(client, issue, token_of, admin, settings):
+    settings.credential_suspension = True  # opt-in: adds the suspension entry
     cid = issue()["credential"]["id"]
     token = token_of(cid)
     base = f"/api/v1/credentials/{cid}"
@@ -106,3 +107,20 @@ def test_suspend_and_unsuspend(client, issue, token_of, admin):
     audit = client.get("/api/v1/admin/audit", headers=admin).json()["items"]
     actions = [a["action"] for a in audit]
     assert "credential.suspend" in actions and "credential.unsuspend" in actions
+
+
+def test_suspending_without_a_suspension_entry_is_a_409_problem(client, issue, admin, session):
+    cid = issue()["credential"]["id"]  # default: revocation entry only
+    for action in ("suspend", "unsuspend"):
+        r = client.post(f"/api/v1/credentials/{cid}/{action}", json={"reason": "x"}, headers=admin)
+        assert r.status_code == 409, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["type"].endswith("no-suspension")
+    assert client.get(f"/api/v1/credentials/{cid}", headers=admin).json()["state"] == "active"
+    session.expire_all()
+    events = session.exec(
+        select(CredentialStatusEvent)
+        .join(Credential, Credential.id == CredentialStatusEvent.credential_pk)
+        .where(Credential.credential_id == cid)
+    ).all()
+    assert events == []  # a refused change leaves no audit row

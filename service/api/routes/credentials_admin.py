@@ -32,11 +32,15 @@ _IDEMPOTENCY_LABEL = "credentials-idempotency-fingerprint"
 
 
 def _issue_one(session: Session, settings: Settings, item: IssueIn) -> issuing.IssueOutcome:
+    learner = issuing.learner_for_issue(
+        session, learner_id=item.learner_id, subject_id=item.learner_subject_id
+    )
+    id_number = item.id_number.get_secret_value() if item.id_number is not None else None
     return issuing.issue(
         session,
         settings,
-        learner_uuid=item.learner_subject_id,
-        id_number=item.id_number.get_secret_value() if item.id_number is not None else None,
+        learner_uuid=learner.subject_id,
+        id_number=id_number if id_number is not None else learner.id_number,
         occupation_code=item.occupation_code,
         level=item.level,
         hours=item.hours,

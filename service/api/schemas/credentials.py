@@ -11,7 +11,7 @@ import hmac
 import uuid
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from service.issuing.service import BASIS_PATTERN
 
@@ -21,10 +21,19 @@ MAX_BULK_ITEMS = 100
 class IssueIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    learner_subject_id: uuid.UUID = Field(description="The learner's stable subject uuid")
+    learner_id: uuid.UUID | None = Field(
+        default=None,
+        description="The learner, by the id the learner routes return (e.g. POST /api/v1/learners)",
+    )
+    learner_subject_id: uuid.UUID | None = Field(
+        default=None,
+        json_schema_extra={"deprecated": True},  # OpenAPI flag, no runtime warning
+        description="Deprecated: the learner's credential subject uuid; send learner_id instead",
+    )
     id_number: SecretStr | None = Field(
         default=None,
-        description="National ID number: only its salted hash goes into the credential",
+        description="National ID number: only its salted hash goes into the credential. "
+        "With learner_id it may be left out: the learner's registered number is used",
     )
     occupation_code: str = Field(pattern=r"^[1-8]-\d{2}-\d{2}-\d{2}$", examples=["6-31-01-03"])
     level: int = Field(ge=1, le=5, description="5 初级工 .. 1 高级技师")
@@ -35,6 +44,12 @@ class IssueIn(BaseModel):
         description="What the award rests on, e.g. 'rpl:CASE-2025-001'; one credential per "
         "(basis, achievement)",
     )
+
+    @model_validator(mode="after")
+    def _one_learner(self) -> IssueIn:
+        if self.learner_id is None and self.learner_subject_id is None:
+            raise ValueError("learner_id is required")
+        return self
 
     def fingerprint_body(self, key: bytes) -> dict:
         """The body as the idempotency fingerprint sees it: the ID number only as an HMAC under
