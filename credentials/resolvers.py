@@ -8,25 +8,37 @@
   (scheme, host, port): a JWK hosted elsewhere that merely claims ``iss`` is not trusted.
   https only, no redirects, short timeouts, bounded response size; plain http only for hosts
   given in ``allow_http_hosts`` (tests serving a foreign issuer on 127.0.0.1).
+- ``HttpIssuerKeys``: the keys an issuer publishes, for tokens that carry their own key (header
+  ``jwk``): a ``did:key`` issuer is its key (did:key v0.7 §3.1.2), a ``did:web`` issuer's DID
+  document is at ``https://host[/path]/did.json`` (did:web §3.2.1), an https issuer id is its
+  Profile (OB 3.0 §B.2.6; its ``verificationMethod``/``publicKey``/``jwks`` members, VC Data
+  Integrity §2.6 / Controlled Identifiers §2.2), then ``{origin}/.well-known/jwks.json``.
 - ``DbStatusFetcher`` signs our own status lists on the spot; ``HttpStatusFetcher`` fetches
   other lists. ``chain_*`` combine them: the first that knows the kid / URL answers.
+Every getter takes an optional ``guard(url) -> bool`` (the service's request-forgery guard),
+asked before each request, redirects and ``jwks_uri`` included.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
+from sqlalchemy import bindparam
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from credentials.keys import SigningKeyLookupError, active_key, get_key, public_jwk
-from credentials.models import StatusList
-from credentials.status_list import build_status_list_credential, status_list_url
+from credentials.keys import SigningKeyLookupError, get_key, public_jwk
+from credentials.models import SigningKey, StatusList
+from credentials.status_list import (
+    build_status_list_credential,
+    signing_key_for,
+    status_list_url,
+)
 from credentials.verify import (
     KeyNotFound,
     KeyResolver,
@@ -42,18 +54,38 @@ class StatusListNotFound(LookupError):
     pass
 
 
+_OWN_KEY_CACHE_SIZE = 1024
+_STATUS_OF_KID = select(SigningKey.status).where(col(SigningKey.kid) == bindparam("kid"))
+_own_public_parts: dict[str, tuple[dict[str, Any], str]] = {}
+
+
 class DbKeyResolver:
+    """Our keys. A kid's public key and issuer never change, so they are read once per
+    process; its status (a compromise takes effect at once) is read on every call, as one
+    small column."""
+
     def __init__(self, session: Session):
         self.session = session
 
     def __call__(self, kid: str, issuer_hint: str | None = None) -> ResolvedKey:
         try:
-            row = get_key(self.session, kid)
+            status = (
+                self.session.connection().execute(_STATUS_OF_KID, {"kid": kid}).scalar_one_or_none()
+            )
+            if status is None:
+                raise KeyNotFound(kid)
+            parts = _own_public_parts.get(kid)
+            if parts is None:
+                row = get_key(self.session, kid)
+                parts = (public_jwk(row), row.issuer_id)
+                if len(_own_public_parts) >= _OWN_KEY_CACHE_SIZE:
+                    _own_public_parts.clear()
+                _own_public_parts[kid] = parts
         except SigningKeyLookupError as exc:
             raise KeyNotFound(kid) from exc
         except SQLAlchemyError as exc:
             raise KeyUnavailable("the key database is unavailable") from exc
-        return ResolvedKey(public_jwk(row), row.issuer_id, row.status)
+        return ResolvedKey(dict(parts[0]), parts[1], status, own=True)
 
 
 def _origin(url: object) -> tuple[str, str, int | None] | None:
@@ -79,14 +111,18 @@ class _HttpGetter:
         allow_http_hosts: Iterable[str] = (),
         timeout: float = 5.0,
         max_bytes: int = MAX_RESPONSE_BYTES,
+        guard: Callable[[str], bool] | None = None,
     ):
         self.allow_http_hosts = {h.lower() for h in allow_http_hosts}
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.guard = guard
 
     def allowed(self, url: str) -> bool:
         origin = _origin(url)
         if origin is None:
+            return False
+        if self.guard is not None and not self.guard(url):
             return False
         return origin[0] == "https" or origin[1] in self.allow_http_hosts
 
@@ -158,6 +194,156 @@ class HttpKeyResolver(_HttpGetter):
         raise KeyNotFound(kid)
 
 
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _base58btc(text: str) -> bytes:
+    number = 0
+    for ch in text:
+        digit = _B58.find(ch)
+        if digit < 0:
+            raise ValueError("not base58btc")
+        number = number * 58 + digit
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
+
+
+def _b64u(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def multikey_jwk(value: str) -> dict[str, Any]:
+    """A public JWK from a ``publicKeyMultibase`` / did:key value (Multikey, Controlled
+    Identifiers §2.2.2): base58btc (``z``), then the multicodec varint of the key type."""
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise ValueError("only base58btc multibase keys are read")
+    raw = _base58btc(value[1:])
+    if raw[:2] == b"\xed\x01" and len(raw) == 34:  # ed25519-pub
+        return {"kty": "OKP", "crv": "Ed25519", "x": _b64u(raw[2:])}
+    if raw[:2] == b"\x80\x24":  # p256-pub, compressed point
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[2:])
+        numbers = point.public_numbers()
+        return {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": _b64u(numbers.x.to_bytes(32, "big")),
+            "y": _b64u(numbers.y.to_bytes(32, "big")),
+        }
+    if raw[:2] == b"\x85\x24":  # rsa-pub, DER RSAPublicKey
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        key = load_der_public_key(raw[2:])
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise ValueError("not an RSA key")
+        nums = key.public_numbers()
+        return {
+            "kty": "RSA",
+            "n": _b64u(nums.n.to_bytes((nums.n.bit_length() + 7) // 8, "big")),
+            "e": _b64u(nums.e.to_bytes((nums.e.bit_length() + 7) // 8, "big")),
+        }
+    raise ValueError("unsupported multikey type")
+
+
+def did_web_url(did: str) -> str | None:
+    """did:web §3.2.1: ``did:web:host[:path...]`` -> ``https://host/.well-known/did.json`` or
+    ``https://host/path/did.json`` (a ``%3A`` in the host is a port)."""
+    parts = did.split("#")[0].split(":")
+    if len(parts) < 3 or parts[:2] != ["did", "web"] or not parts[2]:
+        return None
+    host = unquote(parts[2])
+    if "/" in host or "@" in host:
+        return None
+    path = "/".join(unquote(p) for p in parts[3:])
+    return f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
+
+
+def _listed_keys(doc: Any) -> list[dict[str, Any]]:
+    """Public JWKs an issuer Profile or DID document lists (JWK or multibase; PEM not read)."""
+    if not isinstance(doc, dict):
+        return []
+    found: list[dict[str, Any]] = []
+    methods: list[Any] = []
+    for name in ("verificationMethod", "publicKey", "assertionMethod"):
+        value = doc.get(name)
+        methods.extend(value if isinstance(value, list) else [value])
+    jwks = doc.get("jwks")
+    if isinstance(jwks, dict) and isinstance(jwks.get("keys"), list):
+        methods.extend({"publicKeyJwk": k} for k in jwks["keys"])
+    for method in methods:
+        if not isinstance(method, dict):
+            continue
+        if isinstance(method.get("publicKeyJwk"), dict):
+            found.append(method["publicKeyJwk"])
+        elif "kty" in method:  # a bare JWK listed as the key itself
+            found.append(method)
+        elif isinstance(method.get("publicKeyMultibase"), str):
+            try:
+                found.append(multikey_jwk(method["publicKeyMultibase"]))
+            except ValueError:
+                continue
+    return found
+
+
+class HttpIssuerKeys(_HttpGetter):
+    """``issuer_keys`` for ``verify``: the public keys ``issuer_id`` publishes; raises
+    KeyUnavailable when they cannot be read (so the key stays unconfirmed, never trusted)."""
+
+    def _json(self, url: str) -> Any | None:
+        try:
+            status, body = self.get(
+                url, "application/ld+json, application/json, application/jwk-set+json"
+            )
+        except PermissionError as exc:
+            raise KeyUnavailable(f"refusing to fetch {url}") from exc
+        except (httpx.HTTPError, ValueError) as exc:
+            raise KeyUnavailable(f"could not fetch {url}: {exc.__class__.__name__}") from exc
+        if status in (404, 410):
+            return None
+        if status != 200:
+            raise KeyUnavailable(f"{url} answered {status}")
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise KeyUnavailable(f"{url} did not return JSON") from exc
+
+    def __call__(self, issuer_id: str) -> list[dict[str, Any]]:
+        if issuer_id.startswith("did:key:"):
+            try:
+                return [multikey_jwk(issuer_id.split("#")[0].removeprefix("did:key:"))]
+            except ValueError as exc:
+                raise KeyUnavailable("unreadable did:key") from exc
+        if issuer_id.startswith("did:web:"):
+            url = did_web_url(issuer_id)
+            if url is None:
+                raise KeyUnavailable("unreadable did:web")
+            return _listed_keys(self._json(url))
+        origin = _origin(issuer_id)
+        if origin is None:
+            raise KeyUnavailable("the issuer id is neither a URL nor a did:key/did:web")
+        profile = self._json(issuer_id)
+        keys = _listed_keys(profile)
+        jwks_uri = profile.get("jwks_uri") if isinstance(profile, dict) else None
+        if not keys and isinstance(jwks_uri, str) and _origin(jwks_uri) == origin:
+            keys = _listed_keys({"jwks": self._json(jwks_uri)})
+        if not keys:
+            scheme, host, port = origin
+            netloc = host if port == (443 if scheme == "https" else 80) else f"{host}:{port}"
+            jwks = self._json(f"{scheme}://{netloc}/.well-known/jwks.json")
+            if isinstance(jwks, dict) and isinstance(jwks.get("keys"), list):
+                # A JWK naming another issuer (``iss``) is not this issuer's.
+                keys = [
+                    k
+                    for k in jwks["keys"]
+                    if isinstance(k, dict) and k.get("iss", issuer_id) == issuer_id
+                ]
+        return keys
+
+
 class HttpStatusFetcher(_HttpGetter):
     def __call__(self, url: str) -> str:
         status, body = self.get(url, "application/vc+jwt, application/jwt, text/plain, */*")
@@ -167,7 +353,7 @@ class HttpStatusFetcher(_HttpGetter):
 
 
 class DbStatusFetcher:
-    """Our own lists, signed now with the issuer's active key (no HTTP round trip)."""
+    """Our own lists, signed now with each list's own key (no HTTP round trip)."""
 
     def __init__(self, session: Session, *, public_base_url: str, master_key: bytes):
         self.session = session
@@ -186,7 +372,7 @@ class DbStatusFetcher:
             row = self.session.get(StatusList, list_id)
             if row is None:
                 raise StatusListNotFound(url)
-            key = active_key(self.session, row.issuer_id)
+            key = signing_key_for(self.session, row)
         except (SQLAlchemyError, SigningKeyLookupError) as exc:
             raise StatusListNotFound(url) from exc
         token, _etag = build_status_list_credential(

@@ -1,35 +1,53 @@
-"""Verify an Open Badges 3.0 credential secured as a VC-JWT (OB 3.0 §8.2.4-8.2.6, §9 Verification).
+"""Verify an Open Badges 3.0 credential secured as a VC-JWT (OB 3.0 §8.2, §9 Verification).
 
 Input: a compact JWS (text), a baked PNG (bytes) or a baked SVG (text or bytes): detected
-automatically. Checks, each reported (see ``report``):
+automatically. A JSON credential (text starting with ``{``, or baked as JSON) carries an embedded
+proof instead; ``_verify_embedded_proof`` answers for it. Checks, each reported (see ``report``);
+a check may hold several entries, one per rule that failed, so a reader sees exactly which rule:
 
-1. signature: the JOSE ``alg`` must be ES256 or RS256, pinned to the resolved key's type
-   (EC P-256 -> ES256, RSA -> RS256) so ``none`` and HMAC-with-the-public-key are refused; the
-   key is found only by ``kid`` through ``key_resolver`` (header ``jwk``/``jku``/``x5c`` are
-   never trusted).
-2. key_provenance: the kid resolves, is not compromised, and belongs to the credential's issuer.
-3. shape: VCDM 2.0 / 1.1 context and types, AchievementCredential / OpenBadgeCredential, and the
-   JWT claims agree with the credential (VC-JOSE-COSE §3.1.1: iss=issuer.id, jti=id,
-   sub=credentialSubject.id, nbf=validFrom, exp=validUntil).
+1. signature: ``alg`` ES256 (EC P-256 keys) or RS256/RS384/RS512 (RSA keys of at least 2048 bits,
+   RFC 7518 §3.3), pinned to the key's type so ``none`` and HMAC-with-the-public-key are refused.
+   OB 3.0 §8.2.3 requires RS256; RS384/RS512 are the same RSASSA-PKCS1-v1_5 family with a longer
+   hash, so accepting them opens no algorithm confusion. A ``crit`` header is refused
+   (RFC 7515 §4.1.11: every listed extension must be understood, and we understand none).
+   The key is found by ``kid`` through ``key_resolver``, or is the header ``jwk`` (OB 3.0
+   §8.2.4.1 allows either); a ``jwk`` with private members is refused. ``jku``/``x5u``/``x5c``
+   are never used to find a key.
+2. key_provenance (``key_provenance``): the key belongs to the credential's issuer: one of our
+   keys, a key the issuer publishes (kid URL on its origin, its Profile, JWKS, did:web, did:key),
+   or else "inconclusive" (``issuer_key_unconfirmed``): a self-contained ``jwk`` proves only
+   that someone holding that key signed. A token naming our issuer must use one of our kids.
+3. shape: JOSE header rules (``typ_invalid``; unknown members, see ``_header_problems``), VCDM
+   2.0 / 1.1 context and types, and the JWT claims against the credential (``jti_missing``,
+   ``sub_mismatch``, ...), each its own entry.
 4. validity: validFrom/validUntil and nbf/exp against ``now`` with ``leeway`` seconds.
-5. status: each BitstringStatusListEntry (Bitstring Status List v1.0 §3.2 validate algorithm):
-   the list credential is fetched, its signature verified with a key of the same issuer, its
-   purpose and validity checked; a list that cannot be fetched or verified gives
-   ``inconclusive``, never ``valid``.
+5. status: each BitstringStatusListEntry (Bitstring Status List v1.0 §3.2): the list is fetched,
+   its signature verified with a key of the same issuer, its purpose and validity checked; a list
+   that cannot be fetched or verified gives ``inconclusive``, never ``valid``.
 
-``key_resolver(kid, issuer_hint) -> ResolvedKey`` (raise KeyNotFound / KeyUnavailable) and
-``status_fetcher(url) -> compact JWT`` (raise anything) are supplied by the caller; see
-``resolvers``.
+``key_resolver(kid, issuer_hint) -> ResolvedKey`` (raise KeyNotFound / KeyUnavailable),
+``status_fetcher(url) -> compact JWT`` (raise anything) and ``issuer_keys(issuer_id) -> [JWK]``
+(raise KeyUnavailable) are supplied by the caller; see ``resolvers``.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import jwt
-from jwt.exceptions import InvalidSignatureError, PyJWTError
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from jwt.exceptions import PyJWTError
 
 from credentials import status_bits
 from credentials.baking import BakingError, extract_from_png, extract_from_svg
@@ -52,8 +70,19 @@ from credentials.jwt_vc import (
 from credentials.report import Checks, VerificationReport
 from credentials.timefmt import epoch_seconds, parse_xsd, to_xsd, utcnow
 
-ALLOWED_ALGS = ("ES256", "RS256")
+ALLOWED_ALGS = ("ES256", "RS256", "RS384", "RS512")
+MIN_RSA_BITS = 2048  # RFC 7518 §3.3
 _PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "n", "e")
+# RFC 7517 §6.2.2, §6.3.2, §6.4 and RFC 8037 §2: members that only a private or symmetric key has.
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+# Header parameters this verifier understands (RFC 7515 §4.1, OB 3.0 §8.2.4.1, VC-JOSE-COSE §3).
+UNDERSTOOD_HEADERS = frozenset({"alg", "kid", "typ", "jwk", "cty", "crit"})
+# What we ourselves put in a header (DESIGN "Credentials": only alg, kid, typ).
+OWN_HEADERS = frozenset({"alg", "kid", "typ"})
+# RFC 7515 §4.1.9: "JWT" and "application/jwt" are the same type, compared case-insensitively.
+# OB 3.0 §8.2.4.1 says "JWT"; VC-JOSE-COSE §3.1.1 secures VCDM 2.0 credentials with "vc+jwt":
+# both name a JWT whose payload is the credential, so both are accepted.
+ACCEPTED_TYPS = frozenset({"jwt", "vc+jwt"})
 
 
 class KeyNotFound(LookupError):
@@ -68,10 +97,33 @@ class ResolvedKey(NamedTuple):
     jwk: dict[str, Any]
     issuer_id: str | None
     status: str = "active"  # active | retired | compromised
+    own: bool = False  # one of OUR keys (from our database), not fetched from elsewhere
 
 
 KeyResolver = Callable[[str, "str | None"], ResolvedKey]
 StatusFetcher = Callable[[str], str]
+IssuerKeys = Callable[[str], list[dict[str, Any]]]
+
+
+class Provenance(NamedTuple):
+    """The key-provenance decision: whose key signed, as far as we can tell."""
+
+    outcome: str  # passed | failed | inconclusive
+    reason: str
+    message: str
+    own: bool = False  # passed with one of OUR keys: the credential is issued here
+
+
+@dataclass
+class VerifyContext:
+    """What every verification branch (VC-JWT, embedded proof) may use."""
+
+    key_resolver: KeyResolver
+    status_fetcher: StatusFetcher
+    issuer_keys: IssuerKeys | None = None
+    now: datetime = field(default_factory=utcnow)
+    leeway: int = 60
+    own_issuer_ids: frozenset[str] = frozenset()
 
 
 class _Problem(Exception):
@@ -93,34 +145,204 @@ def _extract(data: str | bytes) -> tuple[str, str]:
             raise BakingError("corrupt", "input is neither a PNG, an SVG nor a token") from exc
     text = data.lstrip("\ufeff").strip()
     if text.startswith("<"):
-        return extract_from_svg(text), "svg"
-    return text, "jwt"
+        return extract_from_svg(text).strip(), "svg"
+    return text, "json" if text.startswith("{") else "jwt"
 
 
-def _expected_alg(jwk: dict[str, Any]) -> str | None:
+# ---- keys --------------------------------------------------------------------------------------
+
+
+def public_jwk_of(key: Any) -> dict[str, Any]:
+    """The public members of a JWK (dict) or of a ``cryptography`` public key, as a JWK."""
+    if isinstance(key, dict):
+        return {k: key[k] for k in _PUBLIC_MEMBERS if k in key}
+    algorithms: tuple[Any, ...] = (
+        jwt.algorithms.ECAlgorithm,
+        jwt.algorithms.RSAAlgorithm,
+        jwt.algorithms.OKPAlgorithm,
+    )
+    for algorithm in algorithms:
+        try:
+            jwk: dict[str, Any] = json.loads(algorithm.to_jwk(key))
+            return jwk
+        except (TypeError, ValueError, AttributeError, jwt.exceptions.InvalidKeyError):
+            continue
+    raise ValueError("not a supported public key")
+
+
+def key_fingerprint(jwk: dict[str, Any]) -> tuple[str, ...] | None:
+    """The RFC 7638 §3.2 required members, in order: equal for the same public key."""
+    kty = jwk.get("kty")
+    names = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"), "OKP": ("crv", "kty", "x")}
+    wanted = names.get(kty) if isinstance(kty, str) else None
+    if wanted is None or not all(isinstance(jwk.get(n), str) for n in wanted):
+        return None
+    return tuple(jwk[n] for n in wanted)
+
+
+def _algs_for(jwk: dict[str, Any]) -> tuple[str, ...]:
     if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
-        return "ES256"
+        return ("ES256",)
     if jwk.get("kty") == "RSA":
-        return "RS256"
-    return None
+        return ("RS256", "RS384", "RS512")
+    return ()
 
 
-def _verify_signature(token: str, header: dict[str, Any], key: ResolvedKey) -> str:
-    """Returns the pinned alg; raises _Problem."""
-    expected = _expected_alg(key.jwk)
-    if expected is None:
-        raise _Problem("unsupported_key", "the key is neither EC P-256 nor RSA")
-    if header.get("alg") != expected or key.jwk.get("alg", expected) != expected:
-        raise _Problem("alg_mismatch", f"the key only verifies {expected}")
-    public = {k: key.jwk[k] for k in _PUBLIC_MEMBERS if k in key.jwk}
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "256": hashes.SHA256,
+    "384": hashes.SHA384,
+    "512": hashes.SHA512,
+}
+_KEY_CACHE_SIZE = 256
+_key_cache: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+_key_cache_lock = threading.Lock()
+
+
+def _public_key(jwk: dict[str, Any], alg: str) -> Any:
+    """The ``cryptography`` key of a public JWK, parsed once per process (keys are few; a
+    verification per request should not rebuild the same key each time)."""
+    fingerprint = key_fingerprint(jwk)
+    if fingerprint is None:
+        raise _Problem("unsupported_key", "the key is not a usable public key")
+    with _key_cache_lock:
+        key = _key_cache.get(fingerprint)
+        if key is not None:
+            _key_cache.move_to_end(fingerprint)
+            return key
     try:
-        verifying_key = jwt.PyJWK(public, algorithm=expected).key
-        jwt.api_jws.decode_complete(token, verifying_key, algorithms=[expected])
-    except InvalidSignatureError as exc:
-        raise _Problem("bad_signature", "the signature does not match the content") from exc
+        key = jwt.PyJWK(public_jwk_of(jwk), algorithm=alg).key
     except PyJWTError as exc:
-        raise _Problem("bad_signature", f"the token cannot be verified: {exc}") from exc
-    return expected
+        raise _Problem("unsupported_key", f"the key cannot be read: {exc}") from exc
+    with _key_cache_lock:
+        _key_cache[fingerprint] = key
+        while len(_key_cache) > _KEY_CACHE_SIZE:
+            _key_cache.popitem(last=False)
+    return key
+
+
+def _verify_signature(token: str, header: dict[str, Any], jwk: dict[str, Any]) -> str:
+    """Returns the verified alg; raises _Problem.
+
+    RFC 7515 §5.2: the signature is over the ASCII of ``header.payload`` as sent. Checked with
+    ``cryptography`` directly: ES256 as raw r||s (RFC 7518 §3.4), RS* as RSASSA-PKCS1-v1_5
+    (§3.3). The alg is pinned to the key's type before any signature is computed.
+    """
+    algs = _algs_for(jwk)
+    if not algs:
+        raise _Problem("unsupported_key", "the key is neither EC P-256 nor RSA")
+    alg = header.get("alg")
+    if alg not in algs or jwk.get("alg", alg) != alg:
+        raise _Problem("alg_mismatch", f"the key only verifies {'/'.join(algs)}")
+    key = _public_key(jwk, alg)
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        raise _Problem("weak_key", f"RSA keys must have at least {MIN_RSA_BITS} bits")
+    signing_input, _dot, encoded = token.strip().rpartition(".")
+    if signing_input.count(".") != 1 or not all(
+        _SEGMENT.fullmatch(part) for part in (*signing_input.split("."), encoded)
+    ):
+        raise _Problem("bad_signature", "the token is not base64url")
+    try:
+        signature = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except ValueError as exc:  # binascii.Error: a length no base64 has
+        raise _Problem("bad_signature", "the signature is not base64url") from exc
+    digest = _HASHES[str(alg)[2:]]()
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            if len(signature) != 64:
+                raise InvalidSignature
+            r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            key.verify(encode_dss_signature(r, s), signing_input.encode(), ec.ECDSA(digest))
+        elif isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, signing_input.encode(), padding.PKCS1v15(), digest)
+        else:
+            raise _Problem("unsupported_key", "the key is neither EC P-256 nor RSA")
+    except InvalidSignature as exc:
+        raise _Problem("bad_signature", "the signature does not match the content") from exc
+    return str(alg)
+
+
+def key_provenance(
+    issuer_id: str | None,
+    key: Any,
+    kid: str | None = None,
+    *,
+    key_resolver: KeyResolver | None = None,
+    issuer_keys: IssuerKeys | None = None,
+    own_issuer_ids: Iterable[str] = (),
+    resolved: ResolvedKey | None = None,
+) -> Provenance:
+    """Does the (already signature-checked) public ``key`` belong to ``issuer_id``?
+
+    Shared by every proof format (VC-JWT here; Data Integrity's verificationMethod too):
+    - ``kid`` known to ``key_resolver`` (or ``resolved`` given): the resolver says whose key it
+      is. It must be this very key, not compromised, and the issuer's (OB 3.0 §9 step 3:
+      the issuer's key). ``own`` when it is one of our keys.
+    - otherwise, a credential naming one of our issuers fails (``own_issuer_foreign_key``): we
+      know all our keys, and this is none of them.
+    - otherwise the issuer's published keys (``issuer_keys``: Profile, JWKS, did:web, did:key)
+      must list it; when they do not, or cannot be read, the result is ``inconclusive``
+      (``issuer_key_unconfirmed``): a valid signature by an unattributed key proves nothing
+      about the issuer.
+    ``key`` is a JWK (dict, private members ignored) or a ``cryptography`` public key.
+    """
+    try:
+        fingerprint = key_fingerprint(public_jwk_of(key))
+    except ValueError:
+        fingerprint = None
+    if fingerprint is None:
+        return Provenance("failed", "unsupported_key", "the key is not a usable public key")
+    if resolved is None and kid and key_resolver is not None:
+        try:
+            resolved = key_resolver(kid, issuer_id)
+        except KeyNotFound:
+            resolved = None
+        except KeyUnavailable as exc:
+            if issuer_keys is None:
+                return Provenance("inconclusive", "key_unreachable", str(exc))
+    if resolved is not None:
+        if key_fingerprint(resolved.jwk) != fingerprint:
+            return Provenance("failed", "key_mismatch", "the key id names a different key")
+        if resolved.status == "compromised":
+            return Provenance("failed", "key_compromised", "the issuer withdrew this signing key")
+        if not resolved.issuer_id or resolved.issuer_id != issuer_id:
+            return Provenance(
+                "failed",
+                "kid_issuer_mismatch",
+                "the signing key does not belong to the credential's issuer",
+            )
+        return Provenance(
+            "passed",
+            f"key_{resolved.status}",
+            "the key is one of ours" if resolved.own else "the key belongs to the issuer",
+            own=resolved.own,
+        )
+    if issuer_id in set(own_issuer_ids):
+        return Provenance(
+            "failed",
+            "own_issuer_foreign_key",
+            "the credential names our issuer but is not signed with one of our keys",
+        )
+    if not issuer_id or issuer_keys is None:
+        return Provenance(
+            "inconclusive", "issuer_key_unconfirmed", "the issuer's published keys were not read"
+        )
+    try:
+        published = issuer_keys(issuer_id)
+    except KeyUnavailable as exc:
+        return Provenance(
+            "inconclusive",
+            "issuer_key_unconfirmed",
+            f"the issuer's published keys could not be read: {exc}",
+        )
+    if any(key_fingerprint(k) == fingerprint for k in published if isinstance(k, dict)):
+        return Provenance("passed", "issuer_key_confirmed", "the issuer publishes this key")
+    return Provenance(
+        "inconclusive", "issuer_key_unconfirmed", "the issuer does not publish this key"
+    )
+
+
+# ---- shape ---------------------------------------------------------------------------------------
 
 
 def _types(value: Any) -> list[str]:
@@ -131,14 +353,82 @@ def _types(value: Any) -> list[str]:
     return []
 
 
+def _header_problems(header: dict[str, Any], own: bool) -> tuple[list[_Problem], list[_Problem]]:
+    """(failures, warnings) about the JOSE header beyond alg/crit/key.
+
+    ``typ``: absent, or a JWT type (see ``ACCEPTED_TYPS``); anything else is ``typ_invalid``
+    (RFC 7519 §5.1 and OB 3.0 §8.2.4.1 give it no other meaning).
+    Unknown members: RFC 7515 §4 says a parameter that is not understood and not listed in
+    ``crit`` MUST be ignored, so for other issuers they cannot make a token invalid; they are
+    reported as a ``warning`` entry (``unknown_header``) so a reader sees them. A token naming
+    our issuer is held to what we issue (only alg, kid, typ): anything more is not ours
+    (``unexpected_header``, a failure).
+    """
+    failures: list[_Problem] = []
+    warnings: list[_Problem] = []
+    typ = header.get("typ")
+    if typ is not None:
+        normal = typ.lower().removeprefix("application/") if isinstance(typ, str) else None
+        if normal not in ACCEPTED_TYPS:
+            failures.append(_Problem("typ_invalid", "typ must be JWT (or vc+jwt) when present"))
+    allowed = OWN_HEADERS if own else UNDERSTOOD_HEADERS
+    extra = sorted(k for k in header if k not in allowed)
+    if extra and own:
+        failures.append(_Problem("unexpected_header", f"header members we never issue: {extra}"))
+    elif extra:
+        warnings.append(_Problem("unknown_header", f"ignored header members: {extra}"))
+    return failures, warnings
+
+
+def _claim_problems(
+    credential: dict[str, Any], payload: dict[str, Any], version: str, start: datetime | None
+) -> list[_Problem]:
+    """The registered JWT claims against the credential.
+
+    VCDM 2.0 payloads: OB 3.0 §8.2.4.2 requires ``iss``, ``jti``, ``sub`` and ``nbf``
+    (``exp`` when validUntil is set), equal to issuer.id, id, credentialSubject.id and validFrom
+    in whole seconds (VC-JOSE-COSE §3.1.1 forbids claims that contradict the credential).
+    VCDM 1.1 payloads (``vc`` claim): VC Data Model 1.1 §6.3.1 makes the claims stand for the
+    properties, so a claim may replace a missing property but must agree with a present one;
+    only ``iss`` is required (the issuer attribution the key check relies on).
+    """
+    problems: list[_Problem] = []
+    strict = version == "2.0"
+    start_field = "validFrom" if strict else "issuanceDate"
+    expected = {
+        "jti": (credential.get("id"), "the credential id"),
+        "sub": (subject_id_of(credential), "credentialSubject.id"),
+    }
+    issuer = issuer_id_of(credential)
+    if payload.get("iss") is None:
+        problems.append(_Problem("iss_missing", "the JWT has no iss claim"))
+    elif payload.get("iss") != issuer:
+        problems.append(_Problem("iss_mismatch", "iss differs from issuer.id"))
+    for claim, (value, what) in expected.items():
+        if claim not in payload:
+            if strict:
+                problems.append(_Problem(f"{claim}_missing", f"the JWT has no {claim} ({what})"))
+        elif payload[claim] != value and (strict or value is not None):
+            problems.append(_Problem(f"{claim}_mismatch", f"{claim} differs from {what}"))
+    nbf = payload.get("nbf")
+    if nbf is None:
+        if strict:
+            problems.append(_Problem("nbf_missing", f"the JWT has no nbf ({start_field})"))
+    elif not isinstance(nbf, int) or isinstance(nbf, bool):
+        problems.append(_Problem("nbf_mismatch", "nbf must be whole seconds"))
+    elif start is not None and nbf != epoch_seconds(start):
+        problems.append(_Problem("nbf_mismatch", f"nbf differs from {start_field}"))
+    return problems
+
+
 def _shape_problems(
     credential: dict[str, Any], payload: dict[str, Any], version: str
-) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
+) -> list[_Problem]:
+    problems: list[_Problem] = []
     contexts = credential.get("@context")
     first = VCDM2_CONTEXT if version == "2.0" else VCDM1_CONTEXT
     if not isinstance(contexts, list) or not contexts or contexts[0] != first:
-        problems.append(("bad_context", f"@context must start with {first}"))
+        problems.append(_Problem("bad_context", f"@context must start with {first}"))
     elif (
         version == "2.0"
         and OB3_CONTEXT not in contexts
@@ -146,53 +436,40 @@ def _shape_problems(
             isinstance(c, str) and "purl.imsglobal.org/spec/ob/v3p0/context" in c for c in contexts
         )
     ):
-        problems.append(("bad_context", "@context lacks the Open Badges 3.0 context"))
+        problems.append(_Problem("bad_context", "@context lacks the Open Badges 3.0 context"))
     types = _types(credential.get("type"))
     if "VerifiableCredential" not in types or not (
         {"AchievementCredential", "OpenBadgeCredential"} & set(types)
     ):
-        problems.append(("bad_type", "type must include VerifiableCredential and an OB type"))
-    issuer = issuer_id_of(credential)
-    if not issuer:
-        problems.append(("missing_issuer", "the credential names no issuer id"))
+        problems.append(
+            _Problem("bad_type", "type must include VerifiableCredential and an OB type")
+        )
+    if not issuer_id_of(credential):
+        problems.append(_Problem("missing_issuer", "the credential names no issuer id"))
     subject = credential.get("credentialSubject")
     if not isinstance(subject, dict):
-        problems.append(("bad_subject", "credentialSubject must be an object"))
+        problems.append(_Problem("bad_subject", "credentialSubject must be an object"))
     elif version == "2.0" and not isinstance(subject.get("achievement"), dict):
-        problems.append(("missing_achievement", "credentialSubject.achievement is missing"))
+        problems.append(_Problem("missing_achievement", "credentialSubject.achievement is missing"))
     start_field = "validFrom" if version == "2.0" else "issuanceDate"
     end_field = "validUntil" if version == "2.0" else "expirationDate"
     start = end = None
     try:
-        start = parse_xsd(credential.get(start_field))
+        if credential.get(start_field) is not None or version == "2.0" or "nbf" not in payload:
+            start = parse_xsd(credential.get(start_field))
         if credential.get(end_field) is not None:
             end = parse_xsd(credential[end_field])
     except (ValueError, TypeError):
-        problems.append(("bad_dates", f"{start_field}/{end_field} must be timestamps with a zone"))
-    # VC-JOSE-COSE §3.1.1 / VC-JWT 1.1 §6.3.1: registered claims must agree with the credential.
-    if payload.get("iss") is None:
-        problems.append(("iss_missing", "the JWT has no iss claim"))
-    elif payload.get("iss") != issuer:
-        problems.append(("iss_mismatch", "iss differs from issuer.id"))
-    if "jti" in payload and payload.get("jti") != credential.get("id"):
-        problems.append(("jti_mismatch", "jti differs from the credential id"))
-    if "sub" in payload and payload.get("sub") != subject_id_of(credential):
-        problems.append(("sub_mismatch", "sub differs from credentialSubject.id"))
-    if (
-        "nbf" in payload
-        and start is not None
-        and (not isinstance(payload["nbf"], int) or payload["nbf"] != epoch_seconds(start))
-    ):
-        problems.append(("nbf_mismatch", f"nbf differs from {start_field}"))
-    if "exp" in payload:
-        if (
-            end is None
-            or not isinstance(payload["exp"], int)
-            or payload["exp"] != epoch_seconds(end)
-        ):
-            problems.append(("exp_mismatch", f"exp differs from {end_field}"))
+        problems.append(
+            _Problem("bad_dates", f"{start_field}/{end_field} must be timestamps with a zone")
+        )
+    problems.extend(_claim_problems(credential, payload, version, start))
+    exp = payload.get("exp")
+    if exp is not None:
+        if end is None or not isinstance(exp, int) or exp != epoch_seconds(end):
+            problems.append(_Problem("exp_mismatch", f"exp differs from {end_field}"))
     elif end is not None and version == "2.0":
-        problems.append(("exp_mismatch", f"{end_field} is set but the JWT has no exp"))
+        problems.append(_Problem("exp_mismatch", f"{end_field} is set but the JWT has no exp"))
     return problems
 
 
@@ -218,6 +495,44 @@ def _status_entries(credential: dict[str, Any]) -> list[Any]:
     return status if isinstance(status, list) else [status]
 
 
+class _VerifiedList(NamedTuple):
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    fingerprint: tuple[str, ...]  # the key its signature verified with
+    bits: bytes
+
+
+class _VerifiedListCache:
+    """Status list tokens whose signature already verified, by their exact text.
+
+    The same bytes verified with the same key verify again, so a list every employer's request
+    cites (ours, re-signed only when it changes) is parsed, checked and inflated once per
+    process, not once per request. Everything else (the key's status and owner, the issuer,
+    the validity window) is still checked on every use.
+    """
+
+    def __init__(self, size: int = 64):
+        self._entries: OrderedDict[str, _VerifiedList] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def get(self, token: str) -> _VerifiedList | None:
+        with self._lock:
+            hit = self._entries.get(token)
+            if hit is not None:
+                self._entries.move_to_end(token)
+            return hit
+
+    def put(self, token: str, entry: _VerifiedList) -> None:
+        with self._lock:
+            self._entries[token] = entry
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+_verified_lists = _VerifiedListCache()
+
+
 def _load_status_list(
     url: str,
     *,
@@ -237,7 +552,9 @@ def _load_status_list(
     try:
         if isinstance(token, bytes):
             token = token.decode("utf-8")
-        header, payload = split_token(token.strip())
+        token = token.strip()
+        seen = _verified_lists.get(token)
+        header, payload = (seen.header, seen.payload) if seen else split_token(token)
     except (MalformedToken, UnicodeDecodeError, AttributeError) as exc:
         raise _Problem("status_list_malformed", "the status list is not a VC-JWT") from exc
     kid = header.get("kid")
@@ -254,10 +571,12 @@ def _load_status_list(
         ) from exc
     if key.status == "compromised":
         raise _Problem("status_list_signature", "the status list is signed by a compromised key")
-    try:
-        _verify_signature(token.strip(), header, key)
-    except _Problem as exc:
-        raise _Problem("status_list_signature", "status list: " + exc.message) from exc
+    fingerprint = key_fingerprint(key.jwk)
+    if seen is None or seen.fingerprint != fingerprint:
+        try:
+            _verify_signature(token, header, key.jwk)
+        except _Problem as exc:
+            raise _Problem("status_list_signature", "status list: " + exc.message) from exc
     doc, _version = credential_from_payload(payload)
     list_issuer = issuer_id_of(doc)
     if key.issuer_id != issuer or list_issuer != issuer or payload.get("iss", issuer) != issuer:
@@ -277,9 +596,11 @@ def _load_status_list(
     if not isinstance(subject, dict):
         raise _Problem("status_list_malformed", "bad status list subject")
     try:
-        bits = status_bits.decode_list(subject.get("encodedList"))
+        bits = seen.bits if seen else status_bits.decode_list(subject.get("encodedList"))
     except status_bits.StatusListDecodeError as exc:
         raise _Problem("status_list_malformed", str(exc)) from exc
+    if seen is None and fingerprint is not None:
+        _verified_lists.put(token, _VerifiedList(header, payload, fingerprint, bits))
     if len(bits) * 8 < status_bits.MIN_BITS:
         raise _Problem("status_list_too_short", "the status list is below 131,072 entries")
     purpose = subject.get("statusPurpose")
@@ -365,8 +686,11 @@ def _objects(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def summarise(credential: dict[str, Any], own_issuer_ids: Iterable[str] = ()) -> dict[str, Any]:
+def summarise(credential: dict[str, Any], issued_here: bool = False) -> dict[str, Any]:
     """What an employer reads: achievement, occupation code, level, issuer, dates, hours.
+
+    ``issued_here`` is decided by the caller, only once the signature verified with one of our
+    keys: what the credential claims about its issuer proves nothing before that.
 
     Also runs for credentials that failed verification, so it reads any JSON shape: members of
     the wrong type are ignored, never raised on.
@@ -394,7 +718,7 @@ def summarise(credential: dict[str, Any], own_issuer_ids: Iterable[str] = ()) ->
         "hours": None,
         "score": None,
     }
-    out["issued_here"] = out["issuer_id"] in set(own_issuer_ids)
+    out["issued_here"] = issued_here
     for align in _objects(ach.get("alignment")):
         if align.get("targetType") == "ext:Occupation" and out["occupation_code"] is None:
             out["occupation_code"] = align.get("targetCode")
@@ -422,142 +746,246 @@ def summarise(credential: dict[str, Any], own_issuer_ids: Iterable[str] = ()) ->
     return out
 
 
+class _Run:
+    """One verification's checks and how its report is finished."""
+
+    def __init__(self, source: str):
+        self.checks = Checks()
+        self.source = source
+        self.credential: dict[str, Any] | None = None
+        self.issued_here = False
+
+    def fail(self, name: str, problem: _Problem, result: str, skipped: str) -> VerificationReport:
+        self.checks.add(name, "failed", problem.reason, problem.message)
+        return self.finish(result, problem.reason, skipped)
+
+    def finish(self, result: str, reason: str, skipped: str = "") -> VerificationReport:
+        return VerificationReport(
+            result=result,
+            reason=reason,
+            checks=self.checks.ordered(skipped),
+            credential=summarise(self.credential, self.issued_here) if self.credential else {},
+            source=self.source,
+        )
+
+
+def _verify_embedded_proof(
+    document: dict[str, Any], *, source: str, ctx: VerifyContext
+) -> VerificationReport:
+    """A JSON credential secured by an embedded proof (Data Integrity, VCDM 2.0 §4.12).
+
+    Not verified here yet: always ``inconclusive`` / ``unsupported_proof_format``, with the
+    credential's claims summarised (never as issued here). The Data Integrity verifier replaces
+    this function; ``key_provenance`` is meant for its verificationMethod.
+    """
+    run = _Run(source)
+    run.credential = document
+    run.checks.add(
+        "signature",
+        "inconclusive",
+        "unsupported_proof_format",
+        "embedded JSON credentials (Data Integrity proofs) are not verified here",
+    )
+    return run.finish("inconclusive", "unsupported_proof_format", "unsupported_proof_format")
+
+
 def verify(
     token_or_bytes: str | bytes,
     *,
     key_resolver: KeyResolver,
     status_fetcher: StatusFetcher,
+    issuer_keys: IssuerKeys | None = None,
     now: datetime | None = None,
     leeway: int = 60,
     own_issuer_ids: Iterable[str] = (),
 ) -> VerificationReport:
-    now = now or utcnow()
-    checks = Checks()
-
-    def finish(
-        result: str,
-        reason: str,
-        skipped: str,
-        credential: dict[str, Any] | None = None,
-        source: str = "jwt",
-    ) -> VerificationReport:
-        return VerificationReport(
-            result=result,
-            reason=reason,
-            checks=checks.ordered(skipped),
-            credential=summarise(credential, own_issuer_ids) if credential else {},
-            source=source,
-        )
-
-    # -- input ---------------------------------------------------------------------------------
+    ctx = VerifyContext(
+        key_resolver=key_resolver,
+        status_fetcher=status_fetcher,
+        issuer_keys=issuer_keys,
+        now=now or utcnow(),
+        leeway=leeway,
+        own_issuer_ids=frozenset(own_issuer_ids),
+    )
     try:
-        token, source = _extract(token_or_bytes)
+        text, source = _extract(token_or_bytes)
     except BakingError as exc:
-        checks.add("shape", "failed", exc.code, exc.message)
-        return finish("invalid", exc.code, "unreadable_input")
-    if token.startswith("{"):
-        checks.add(
-            "signature",
-            "inconclusive",
-            "unsupported_proof_format",
-            "embedded JSON credentials (Data Integrity proofs) are not verified here",
+        run = _Run("jwt")
+        return run.fail("shape", _Problem(exc.code, exc.message), "invalid", "unreadable_input")
+    if source == "json" or text.startswith("{"):
+        try:
+            document = json.loads(text, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            document = None
+        if not isinstance(document, dict):
+            problem = _Problem("malformed_credential", "the input is not a JSON credential")
+            return _Run(source).fail("shape", problem, "invalid", "malformed_credential")
+        return _verify_embedded_proof(document, source=source, ctx=ctx)
+    return _verify_jwt(text, source=source, ctx=ctx)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # RFC 8259 §6: no NaN or Infinity
+
+
+def _select_key(
+    header: dict[str, Any], issuer: str | None, ctx: VerifyContext
+) -> tuple[dict[str, Any], ResolvedKey | None]:
+    """(public JWK to verify with, what the resolver said about the kid); raises
+    (check name, _Problem, result)."""
+    jwk = header.get("jwk")
+    kid = header.get("kid")
+    if jwk is not None:
+        if not isinstance(jwk, dict) or key_fingerprint(jwk) is None:
+            raise _Stop("signature", _Problem("jwk_invalid", "the header jwk is not a public key"))
+        if PRIVATE_MEMBERS & set(jwk):
+            # RFC 7517 §9.2 and OB 3.0 §8.2.4.1: the header carries the PUBLIC key only.
+            raise _Stop(
+                "signature",
+                _Problem("jwk_private_key", "the header jwk holds private key material"),
+            )
+        if issuer in ctx.own_issuer_ids:
+            raise _Stop(
+                "key_provenance",
+                _Problem(
+                    "own_issuer_foreign_key",
+                    "the credential names our issuer but carries its own key, not our kid",
+                ),
+            )
+        return public_jwk_of(jwk) | ({"alg": jwk["alg"]} if "alg" in jwk else {}), None
+    if not isinstance(kid, str) or not kid:
+        raise _Stop("key_provenance", _Problem("missing_kid", "the JOSE header has no kid"))
+    try:
+        key = ctx.key_resolver(kid, issuer)
+    except KeyNotFound as exc:
+        raise _Stop(
+            "key_provenance", _Problem("unknown_kid", "no published key has this kid")
+        ) from exc
+    except KeyUnavailable as exc:
+        raise _Stop(
+            "key_provenance", _Problem("key_unreachable", str(exc)), "inconclusive", "inconclusive"
+        ) from exc
+    if key.status == "compromised":
+        raise _Stop(
+            "key_provenance",
+            _Problem("key_compromised", "the issuer withdrew this signing key"),
+            skipped="key_compromised",
         )
-        return finish(
-            "inconclusive", "unsupported_proof_format", "unsupported_proof_format", source=source
-        )
+    return key.jwk, key
+
+
+class _Stop(Exception):
+    def __init__(
+        self,
+        name: str,
+        problem: _Problem,
+        result: str = "invalid",
+        outcome: str = "failed",
+        skipped: str = "",
+    ):
+        super().__init__(problem.message)
+        self.name, self.problem, self.result, self.outcome = name, problem, result, outcome
+        self.skipped = skipped or ("signature_failed" if name == "signature" else "no_key")
+
+
+def _verify_jwt(token: str, *, source: str, ctx: VerifyContext) -> VerificationReport:
+    run = _Run(source)
     try:
         header, payload = split_token(token)
     except MalformedToken as exc:
-        checks.add("shape", "failed", "malformed_token", str(exc))
-        return finish("invalid", "malformed_token", "malformed_token", source=source)
+        return run.fail(
+            "shape", _Problem("malformed_token", str(exc)), "invalid", "malformed_token"
+        )
     credential, version = credential_from_payload(payload)
+    run.credential = credential
     issuer = issuer_id_of(credential)
+    own_issuer = issuer in ctx.own_issuer_ids
 
-    # -- algorithm and key ---------------------------------------------------------------------
+    # -- algorithm, critical headers, key (OB 3.0 §8.2.4.1, RFC 7515 §4.1.11) -----------------
     alg = header.get("alg")
     if alg not in ALLOWED_ALGS:
-        checks.add("signature", "failed", "alg_not_allowed", f"alg {alg!r} is not ES256/RS256")
-        return finish("invalid", "alg_not_allowed", "signature_failed", credential, source)
+        problem = _Problem("alg_not_allowed", f"alg {alg!r} is not one of {ALLOWED_ALGS}")
+        return run.fail("signature", problem, "invalid", "signature_failed")
     if "crit" in header:
-        checks.add("signature", "failed", "unsupported_crit", "critical header parameters")
-        return finish("invalid", "unsupported_crit", "signature_failed", credential, source)
-    kid = header.get("kid")
-    if not isinstance(kid, str) or not kid:
-        checks.add("key_provenance", "failed", "missing_kid", "the JOSE header has no kid")
-        return finish("invalid", "missing_kid", "no_key", credential, source)
+        problem = _Problem(
+            "crit_unsupported", "critical header extensions are listed; none is understood here"
+        )
+        return run.fail("signature", problem, "invalid", "signature_failed")
     try:
-        key = key_resolver(
-            kid, payload.get("iss") if isinstance(payload.get("iss"), str) else issuer
-        )
-    except KeyNotFound:
-        checks.add("key_provenance", "failed", "unknown_kid", "no published key has this kid")
-        return finish("invalid", "unknown_kid", "no_key", credential, source)
-    except KeyUnavailable as exc:
-        checks.add("key_provenance", "inconclusive", "key_unreachable", str(exc))
-        return finish("inconclusive", "key_unreachable", "no_key", credential, source)
-    if key.status == "compromised":
-        checks.add(
-            "key_provenance", "failed", "key_compromised", "the issuer withdrew this signing key"
-        )
-        return finish("invalid", "key_compromised", "key_compromised", credential, source)
+        jwk, resolved = _select_key(header, issuer, ctx)
+    except _Stop as stop:
+        run.checks.add(stop.name, stop.outcome, stop.problem.reason, stop.problem.message)
+        return run.finish(stop.result, stop.problem.reason, stop.skipped)
 
     # -- signature -----------------------------------------------------------------------------
     try:
-        pinned = _verify_signature(token, header, key)
+        verified_alg = _verify_signature(token, header, jwk)
     except _Problem as exc:
-        checks.add("signature", "failed", exc.reason, exc.message)
-        return finish("invalid", exc.reason, "signature_failed", credential, source)
-    checks.add("signature", "passed", "signature_valid", f"{pinned} signature verified")
+        return run.fail("signature", exc, "invalid", "signature_failed")
+    run.checks.add("signature", "passed", "signature_valid", f"{verified_alg} signature verified")
 
     # -- provenance ----------------------------------------------------------------------------
-    if not key.issuer_id or key.issuer_id != issuer:
-        checks.add(
-            "key_provenance",
-            "failed",
-            "kid_issuer_mismatch",
-            "the signing key does not belong to the credential's issuer",
-        )
-        return finish("invalid", "kid_issuer_mismatch", "provenance_failed", credential, source)
-    checks.add("key_provenance", "passed", f"key_{key.status}", "the key belongs to the issuer")
+    kid = header.get("kid") if isinstance(header.get("kid"), str) else None
+    provenance = key_provenance(
+        issuer,
+        jwk,
+        kid,
+        key_resolver=ctx.key_resolver if resolved is None else None,
+        issuer_keys=ctx.issuer_keys,
+        own_issuer_ids=ctx.own_issuer_ids,
+        resolved=resolved,
+    )
+    run.checks.add("key_provenance", provenance.outcome, provenance.reason, provenance.message)
+    if provenance.outcome == "failed":
+        return run.finish("invalid", provenance.reason, "provenance_failed")
+    run.issued_here = provenance.own and provenance.outcome == "passed"
 
-    # -- shape and claims ----------------------------------------------------------------------
-    problems = _shape_problems(credential, payload, version)
-    if problems:
-        reason = problems[0][0]
-        checks.add("shape", "failed", reason, "; ".join(m for _r, m in problems))
-        return finish("invalid", reason, "shape_failed", credential, source)
-    checks.add("shape", "passed", f"vcdm_{version}", "Open Badges credential shape and claims")
+    # -- shape: header, credential and claims; one entry per broken rule -----------------------
+    failures, warnings = _header_problems(header, own=own_issuer)
+    failures += _shape_problems(credential, payload, version)
+    for problem in failures:
+        run.checks.add("shape", "failed", problem.reason, problem.message)
+    if not failures:
+        run.checks.add(
+            "shape", "passed", f"vcdm_{version}", "Open Badges credential shape and claims"
+        )
+    for problem in warnings:
+        run.checks.add("shape", "warning", problem.reason, problem.message)
+    if failures:
+        return run.finish("invalid", failures[0].reason, "shape_failed")
 
     # -- validity window -----------------------------------------------------------------------
     start, end = _window(credential, payload, version)
-    ts = now.timestamp()
+    ts = ctx.now.timestamp()
     window_result = None
-    if start is not None and ts < start - leeway:
+    if start is not None and ts < start - ctx.leeway:
         window_result = "not_yet_valid"
-        checks.add("validity", "failed", "not_yet_valid", f"valid from {to_xsd_ts(start)}")
-    elif end is not None and ts > end + leeway:
+        run.checks.add("validity", "failed", "not_yet_valid", f"valid from {to_xsd_ts(start)}")
+    elif end is not None and ts > end + ctx.leeway:
         window_result = "expired"
-        checks.add("validity", "failed", "expired", f"expired at {to_xsd_ts(end)}")
+        run.checks.add("validity", "failed", "expired", f"expired at {to_xsd_ts(end)}")
     else:
-        checks.add("validity", "passed", "in_window", f"checked with {leeway}s leeway")
+        run.checks.add("validity", "passed", "in_window", f"checked with {ctx.leeway}s leeway")
 
     # -- status --------------------------------------------------------------------------------
     outcome, reason, message = _check_status(
         credential,
-        issuer=issuer,
-        key_resolver=key_resolver,
-        status_fetcher=status_fetcher,
-        now=now,
-        leeway=leeway,
+        issuer=issuer or "",  # shape passed, so there is one
+        key_resolver=ctx.key_resolver,
+        status_fetcher=ctx.status_fetcher,
+        now=ctx.now,
+        leeway=ctx.leeway,
     )
-    checks.add("status", outcome, reason, message)
+    run.checks.add("status", outcome, reason, message)
     if outcome == "failed":
-        return finish(reason, reason, "", credential, source)
+        return run.finish(reason, reason)
     if window_result:
-        return finish(window_result, window_result, "", credential, source)
+        return run.finish(window_result, window_result)
+    if provenance.outcome == "inconclusive":
+        return run.finish("inconclusive", provenance.reason)
     if outcome == "inconclusive":
-        return finish("inconclusive", reason, "", credential, source)
-    return finish("valid", "valid", "", credential, source)
+        return run.finish("inconclusive", reason)
+    return run.finish("valid", "valid")
 
 
 def to_xsd_ts(epoch: float) -> str:

@@ -98,7 +98,7 @@ class BodyRule:
 BODY_LIMITS = (
     BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/packages/[^/]+/versions"), _package_upload),
     BodyRule(frozenset({"POST"}), re.compile(r"/objects-upload/.+"), _package_upload),
-    BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/verify"), _verify_upload),
+    BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/verify(?:/batch)?"), _verify_upload),
     BodyRule(frozenset({"POST"}), re.compile(r"/verify"), _verify_upload, page=True),
     BodyRule(
         frozenset({"POST", "PUT"}), re.compile(r"/xAPI/statements"), lambda s: s.xapi_max_body_bytes

@@ -51,7 +51,9 @@ class RateRule:
 
 # The one table of rate-limited routes; a group shares one budget (the API and the page).
 RATE_RULES = (
-    RateRule("verify", "POST", re.compile(r"/api/v1/verify"), "rate_limit_verify"),
+    # A batch (up to 1,000 credentials) is one hit of the same budget: its foreign fetches are
+    # made once per batch, and its size is bounded by the route.
+    RateRule("verify", "POST", re.compile(r"/api/v1/verify(?:/batch)?"), "rate_limit_verify"),
     RateRule("verify", "POST", re.compile(r"/verify"), "rate_limit_verify", page=True),
     RateRule("holder-check", "POST", re.compile(r"/c/[^/]+"), "rate_limit_holder_check", True),
     RateRule("token", "POST", re.compile(r"/api/v1/auth/token"), "rate_limit_token"),

@@ -8,9 +8,7 @@ exits 0 only when the result is ``valid`` (1 otherwise, 2 for unreadable input).
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import typer
 
@@ -30,14 +28,17 @@ def _keys_group() -> None:
     """Signing keys: create, rotate, compromise, list."""
 
 
+VERIFY_FILE_SUFFIXES = (".jwt", ".png", ".svg", ".txt", ".json", ".jsonld")
+
+
 def _read_input(value: str) -> str | bytes:
+    """The file's bytes (sniffed by the verifier, as the API does), or the argument itself."""
     path = Path(value)
-    if len(value) < 4096 and path.suffix.lower() in (".jwt", ".png", ".svg", ".txt"):
+    if len(value) < 4096 and path.suffix.lower() in VERIFY_FILE_SUFFIXES:
         if not path.is_file():
             typer.echo(json.dumps({"error": "file_not_found", "path": value}), err=True)
             raise typer.Exit(2)
-        data = path.read_bytes()
-        return data if path.suffix.lower() == ".png" else data.decode("utf-8", "replace")
+        return path.read_bytes()
     return value
 
 
@@ -47,68 +48,47 @@ def _default_issuer(settings) -> str:
 
 @credentials_app.command("verify")
 def verify_command(
-    input: str = typer.Argument(..., help="A compact JWT, or a path to a .jwt, .png or .svg file"),
-    leeway: int = typer.Option(60, help="Seconds of clock leeway for the validity window"),
+    input: str = typer.Argument(
+        ..., help="A compact JWT, or a path to a .jwt, .json, .png or .svg file"
+    ),
+    leeway: int | None = typer.Option(
+        None, help="Seconds of clock leeway (default: SKILLS_VERIFY_LEEWAY_SECONDS)"
+    ),
     offline: bool = typer.Option(False, help="Do not fetch other issuers' keys or lists"),
 ) -> None:
-    """Verify a credential (a compact VC-JWT, or a baked PNG or SVG) and print the report as JSON:
-    signature, key provenance, shape, validity window and status, each checked separately.
+    """Verify a credential (a compact VC-JWT, a JSON credential, or a baked PNG or SVG) and
+    print the report as JSON: signature, key provenance, shape, validity window and status,
+    each checked separately.
 
-    Own keys and status lists come from the database; other issuers' (unless --offline) by https.
+    The same verifier as ``POST /api/v1/verify`` and the /verify page (same keys, status
+    lists and fetch rules, so the same answer): own keys and lists from the database, other
+    issuers' (unless --offline) over https from public hosts (SKILLS_TRUSTED_HTTP_HOSTS).
 
     Exit status:
     0  valid
     1  not valid, or inconclusive (e.g. a status list that could not be fetched)
-    2  unreadable input (no such file)
+    2  unreadable input (no such file, or no credential in it)
     3  the database is unreachable or not migrated (run `skills migrate`)
     """
-    from credentials.resolvers import (
-        DbKeyResolver,
-        DbStatusFetcher,
-        HttpKeyResolver,
-        HttpStatusFetcher,
-        chain_fetchers,
-        chain_resolvers,
-    )
-    from credentials.verify import verify
+    from service.core.db import session_scope
+    from service.core.settings import get_settings
+    from service.issuing.verification import is_unreadable, verify_input
 
     data = _read_input(input)
+    settings = get_settings()
+    changes: dict = {}
+    if offline:
+        changes["verify_fetch_foreign"] = False
+    if leeway is not None:
+        changes["verify_leeway_seconds"] = max(0, leeway)
+    if changes:
+        settings = settings.model_copy(update=changes)
     require_database()
-    with ExitStack() as stack:
-        resolvers, fetchers, own = [], [], []
-        allow_http: set[str] = set()
-        try:
-            from service.core.db import session_scope
-            from service.core.settings import get_settings
-
-            settings = get_settings()
-            session = stack.enter_context(session_scope())
-            resolvers.append(DbKeyResolver(session))
-            fetchers.append(
-                DbStatusFetcher(
-                    session,
-                    public_base_url=settings.public_base_url,
-                    master_key=settings.master_key_bytes(),
-                )
-            )
-            own.append(_default_issuer(settings))
-            host = urlsplit(settings.public_base_url).hostname or ""
-            if settings.env != "production" and host in ("127.0.0.1", "localhost"):
-                allow_http.add(host)
-            allow_http.update(settings.trusted_http_hosts)
-        except ImportError:
-            pass
-        if not offline:
-            resolvers.append(HttpKeyResolver(allow_http_hosts=allow_http))
-            fetchers.append(HttpStatusFetcher(allow_http_hosts=allow_http))
-        report = verify(
-            data,
-            key_resolver=chain_resolvers(*resolvers),
-            status_fetcher=chain_fetchers(*fetchers),
-            leeway=leeway,
-            own_issuer_ids=own,
-        )
+    with session_scope() as session:
+        report = verify_input(session, settings, data)
     typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    if is_unreadable(report):
+        raise typer.Exit(2)
     raise typer.Exit(0 if report.valid else 1)
 
 

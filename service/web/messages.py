@@ -82,6 +82,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This is not a credential token: check that you copied all of it (it starts "
         "with eyJ).",
     },
+    "unreadable.malformed_credential": {
+        "zh": "这不是可读取的 JSON 证书。",
+        "en": "This is not a readable JSON credential.",
+    },
     "unreadable.no_credential": {
         "zh": "这张图片里没有嵌入证书。请上传证书下载页提供的徽章图片。",
         "en": "This image holds no credential. Upload the badge image from the credential's "
@@ -149,6 +153,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "outcome.failed": {"zh": "未通过", "en": "Failed"},
     "outcome.inconclusive": {"zh": "无法确认", "en": "Could not check"},
     "outcome.skipped": {"zh": "未检查", "en": "Not checked"},
+    "outcome.warning": {"zh": "注意", "en": "Note"},
     "check.signature": {"zh": "签名", "en": "Signature"},
     "check.key_provenance": {"zh": "签发机构密钥", "en": "Issuer's key"},
     "check.shape": {"zh": "证书格式", "en": "Credential format"},
@@ -191,6 +196,50 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "暂时无法取得签发机构的密钥。",
         "en": "The issuer's key could not be fetched right now.",
     },
+    "check.signature.crit_unsupported": {
+        "zh": "令牌要求核验方理解某些扩展（crit），本服务不支持，不能接受。",
+        "en": "The token requires extensions (crit) this service does not understand.",
+    },
+    "check.signature.jwk_private_key": {
+        "zh": "令牌里带有私钥材料，不能接受。",
+        "en": "The token carries private key material and cannot be accepted.",
+    },
+    "check.key_provenance.own_issuer_foreign_key": {
+        "zh": "证书自称由本机构签发，却不是用本机构的密钥签名的：是伪造的。",
+        "en": "The credential claims this issuer but is not signed with one of its keys: "
+        "it is forged.",
+    },
+    "check.key_provenance.issuer_key_unconfirmed": {
+        "zh": "签名正确，但无法确认签名密钥属于证书上写的签发机构（该机构没有公布这把密钥）。",
+        "en": "The signature is correct, but the key cannot be confirmed as the issuer's "
+        "(the issuer does not publish it).",
+    },
+    "check.shape.jti_missing": {
+        "zh": "令牌缺少证书编号（jti）。",
+        "en": "The token lacks the credential id claim (jti).",
+    },
+    "check.shape.sub_missing": {
+        "zh": "令牌缺少持有人标识（sub）。",
+        "en": "The token lacks the holder claim (sub).",
+    },
+    "check.shape.nbf_missing": {
+        "zh": "令牌缺少生效时间（nbf）。",
+        "en": "The token lacks the valid-from claim (nbf).",
+    },
+    "check.shape.typ_invalid": {
+        "zh": "令牌类型（typ）不是 JWT。",
+        "en": "The token type (typ) is not JWT.",
+    },
+    "check.shape.unexpected_header": {
+        "zh": "令牌头部有本机构从不签发的字段：不是本机构签发的。",
+        "en": "The token header has members this issuer never issues: it is not its token.",
+    },
+    "check.shape.unknown_header": {
+        "zh": "令牌头部有本服务不认识的字段，按标准已忽略。",
+        "en": "The token header has members this service does not know; they were ignored, "
+        "as the standard requires.",
+    },
+    "check.warning": {"zh": "请注意。", "en": "Note."},
     "check.shape.passed": {
         "zh": "证书结构符合开放徽章 3.0 标准。",
         "en": "The credential is a well-formed Open Badges 3.0 credential.",

@@ -60,7 +60,11 @@ def _verify_page(ctx: PageContext, settings: Settings, status_code: int = 200, *
 
 def _report_values(ctx: PageContext, report) -> dict:
     if is_unreadable(report):
-        return {"error": unreadable_message(ctx.t, report.reason), "status_code": 422}
+        return {
+            "error": unreadable_message(ctx.t, report.reason),
+            "error_reason": report.reason,
+            "status_code": 422,
+        }
     return {"view": present(ctx.t, report.to_dict()), "status_code": 200}
 
 

@@ -25,7 +25,7 @@ RESULT_STYLE = {
     "not_yet_valid": ("warn", "⌛"),
     "inconclusive": ("warn", "?"),
 }
-OUTCOME_ICON = {"passed": "✓", "failed": "✗", "inconclusive": "?", "skipped": "–"}
+OUTCOME_ICON = {"passed": "✓", "failed": "✗", "inconclusive": "?", "skipped": "–", "warning": "!"}
 TRUST_CHECKS = ("signature", "key_provenance", "shape")
 
 
@@ -37,6 +37,7 @@ class CheckView:
     outcome_label: str
     icon: str
     message: str
+    reason: str = ""  # the report's reason code, for machines reading the page (data-reason)
 
 
 @dataclass
@@ -51,6 +52,7 @@ class ReportView:
     trusted: bool
     credential_id: str | None = None
     title: str | None = None  # the achievement's name, once the credential is shown genuine
+    reason: str = ""  # the report's reason code (data-reason)
 
 
 def _check_message(t: Translator, name: str, outcome: str, reason: str) -> str:
@@ -127,11 +129,16 @@ def present(t: Translator, report: dict) -> ReportView:
             outcome_label=t(f"outcome.{c['outcome']}"),
             icon=OUTCOME_ICON.get(c["outcome"], "?"),
             message=_check_message(t, c["name"], c["outcome"], c.get("reason", "")),
+            reason=c.get("reason", ""),
         )
         for c in report.get("checks", [])
     ]
-    outcomes = {c.name: c.outcome for c in checks}
-    trusted = all(outcomes.get(name) == "passed" for name in TRUST_CHECKS)
+    # A check may have several entries (one per broken rule, or a warning beside a pass).
+    trusted = all(
+        any(c.name == name and c.outcome == "passed" for c in checks)
+        and all(c.outcome in ("passed", "warning") for c in checks if c.name == name)
+        for name in TRUST_CHECKS
+    )
     cred = report.get("credential") or {}
     return ReportView(
         result=result,
@@ -144,6 +151,7 @@ def present(t: Translator, report: dict) -> ReportView:
         trusted=trusted,
         credential_id=cred.get("id"),
         title=(cred.get("achievement_name") or cred.get("name")) if trusted else None,
+        reason=report.get("reason", ""),
     )
 
 

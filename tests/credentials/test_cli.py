@@ -11,6 +11,9 @@ from tests.fixtures.foreign_issuer import public_jwk, vc11_token
 @pytest.fixture
 def cli_env(settings, tmp_path, monkeypatch):
     monkeypatch.setenv("SKILLS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+    # The CLI verifies through the same guarded fetchers as the API: the local foreign issuer
+    # is reachable only as a trusted host.
+    monkeypatch.setenv("SKILLS_TRUSTED_HTTP_HOSTS", '["127.0.0.1"]')
     from service.core import settings as settings_module
 
     settings_module.get_settings.cache_clear()
@@ -47,3 +50,34 @@ def test_verify_exit_codes(cli_env, foreign):
     assert bad.exit_code == 1 and json.loads(bad.output)["result"] == "invalid"
     missing = runner.invoke(credentials_app, ["verify", str(cli_env / "nope.svg")])
     assert missing.exit_code == 2
+
+
+def test_verify_json_file_is_inconclusive_not_malformed(cli_env):
+    """A JSON credential (embedded proof) is read as such, as the API reads it."""
+    path = cli_env / "badge.json"
+    path.write_text(json.dumps({"@context": [], "id": "urn:uuid:1", "proof": {}}))
+    result = CliRunner().invoke(credentials_app, ["verify", str(path)])
+    report = json.loads(result.output)
+    assert result.exit_code == 1
+    assert (report["result"], report["reason"]) == ("inconclusive", "unsupported_proof_format")
+    assert report["source"] == "json"
+
+
+def test_verify_unreadable_input_exits_2(cli_env):
+    result = CliRunner().invoke(credentials_app, ["verify", "not-a-token"])
+    assert result.exit_code == 2
+    assert json.loads(result.output)["reason"] == "malformed_token"
+
+
+def test_verify_offline_does_not_fetch(cli_env, foreign):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    issuer_id = f"{foreign.base}/issuers/1"
+    kid = f"{foreign.base}/keys/1"
+    foreign.serve("/keys/1", public_jwk(private, kid, iss=issuer_id))
+    result = CliRunner().invoke(
+        credentials_app, ["verify", "--offline", vc11_token(private, kid, issuer_id)]
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.output)["result"] == "inconclusive"

@@ -396,3 +396,167 @@ def test_garbage_input(world):
     for bad in ("", "abc", "a.b.c", b"\x00\x01\x02\xff"):
         report = world.verify(bad)
         assert report.result == "invalid", bad
+
+
+# ---- OB 3.0 §8.2 / VC-JOSE-COSE rules, each its own report entry ------------------------------
+
+
+def _shape_reasons(report) -> list[str]:
+    return [c.reason for c in report.entries("shape") if c.outcome == "failed"]
+
+
+@pytest.mark.parametrize("claim", ["jti", "sub", "nbf"])
+def test_required_claim_missing_is_named(world, claim):
+    _h, payload = split_token(world.issue().jwt)
+    del payload[claim]
+    report = world.verify(_resign(world, payload), own_issuer_ids=[world.issuer["id"]])
+    assert (report.result, report.reason) == ("invalid", f"{claim}_missing")
+    assert _shape_reasons(report) == [f"{claim}_missing"]
+
+
+def test_every_broken_rule_is_its_own_entry(world):
+    _h, payload = split_token(world.issue().jwt)
+    del payload["jti"], payload["sub"]
+    report = world.verify(_resign(world, payload, header={"typ": "JOSE"}))
+    assert report.result == "invalid"
+    assert _shape_reasons(report) == ["typ_invalid", "jti_missing", "sub_missing"]
+    assert [c.name for c in report.checks].count("shape") == 3
+    assert report.check("validity").outcome == "skipped"
+
+
+def test_nbf_must_be_whole_seconds_of_valid_from(world):
+    _h, payload = split_token(world.issue().jwt)
+    payload["nbf"] = payload["nbf"] + 0.5
+    assert world.verify(_resign(world, payload)).reason == "nbf_mismatch"
+
+
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "vc+jwt", "application/vc+jwt"])
+def test_jwt_types_are_accepted(world, typ):
+    _h, payload = split_token(world.issue().jwt)
+    assert world.verify(_resign(world, payload, header={"typ": typ})).result == "valid"
+
+
+def test_absent_typ_is_accepted(world):
+    _h, payload = split_token(world.issue().jwt)
+    private = keys.load_private_key(world.key, world.master_key)
+    token = jwt.encode(
+        payload, private, algorithm="ES256", headers={"kid": world.key.kid, "typ": None}
+    )
+    assert "typ" not in split_token(token)[0]
+    assert world.verify(token).result == "valid"
+
+
+def test_crit_header_is_refused(world):
+    _h, payload = split_token(world.issue().jwt)
+    token = _resign(world, payload, header={"crit": ["exp"], "exp": 1})
+    report = world.verify(token)
+    assert (report.result, report.reason) == ("invalid", "crit_unsupported")
+    assert report.check("signature").outcome == "failed"
+
+
+def test_extra_header_on_a_token_naming_us_is_not_ours(world):
+    _h, payload = split_token(world.issue().jwt)
+    token = _resign(world, payload, header={"x-note": "hello"})
+    report = world.verify(token, own_issuer_ids=[world.issuer["id"]])
+    assert (report.result, report.reason) == ("invalid", "unexpected_header")
+    assert report.check("signature").outcome == "passed"
+
+
+def test_tampered_token_naming_us_is_not_issued_here(world):
+    token = world.issue().jwt
+    h, p, s = token.split(".")
+    report = world.verify(f"{h}.{p}.{_flip(s, 10)}", own_issuer_ids=[world.issuer["id"]])
+    assert report.result == "invalid"
+    assert report.credential["issuer_id"] == world.issuer["id"]
+    assert report.credential["issued_here"] is False
+
+
+def _jwk_token(payload, private, alg="ES256", **header):
+    from tests.fixtures.foreign_issuer import public_jwk
+
+    jwk = public_jwk(private, "x")
+    jwk.pop("kid")
+    return jwt.encode(payload, private, algorithm=alg, headers={"jwk": jwk, "typ": "JWT"} | header)
+
+
+def test_token_naming_us_with_its_own_key_is_forged(world):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    _h, payload = split_token(world.issue().jwt)
+    token = _jwk_token(payload, ec.generate_private_key(ec.SECP256R1()))
+    report = world.verify(token, own_issuer_ids=[world.issuer["id"]])
+    assert (report.result, report.reason) == ("invalid", "own_issuer_foreign_key")
+    assert report.check("key_provenance").outcome == "failed"
+    assert report.credential["issued_here"] is False
+
+
+def test_header_jwk_with_private_members_is_refused(world):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    _h, payload = split_token(world.issue().jwt)
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private))  # includes "d"
+    token = jwt.encode(payload, private, algorithm="ES256", headers={"jwk": jwk})
+    report = world.verify(token)
+    assert (report.result, report.reason) == ("invalid", "jwk_private_key")
+
+
+def test_header_jwk_alg_is_pinned_to_its_key_type(world):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    _h, payload = split_token(world.issue().jwt)
+    payload["iss"] = payload["issuer"]["id"] = "https://elsewhere.example/issuers/1"
+    report = world.verify(_jwk_token(payload, private, alg="RS256"))
+    assert report.check("signature").outcome == "passed"
+    # RSA key, EC algorithm claimed: refused before any signature is computed.
+    h, p, s = _jwk_token(payload, private, alg="RS256").split(".")
+    header = split_token(f"{h}.{p}.{s}")[0] | {"alg": "ES256"}
+    assert world.verify(f"{_b64(header)}.{p}.{s}").reason == "alg_mismatch"
+
+
+def test_key_provenance_decision(world):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from credentials.verify import key_provenance
+
+    own_jwk = keys.public_jwk(world.key)
+    mine = key_provenance(world.issuer["id"], own_jwk, world.key.kid, key_resolver=world.resolver())
+    assert (mine.outcome, mine.own) == ("passed", True)
+    stranger = ec.generate_private_key(ec.SECP256R1()).public_key()
+    forged = key_provenance(
+        world.issuer["id"],
+        stranger,
+        world.key.kid,
+        key_resolver=world.resolver(),
+        own_issuer_ids=[world.issuer["id"]],
+    )
+    assert (forged.outcome, forged.reason) == ("failed", "key_mismatch")
+    other = "https://elsewhere.example/issuers/1"
+    published = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(stranger))
+    confirmed = key_provenance(other, stranger, issuer_keys=lambda issuer: [published])
+    assert (confirmed.outcome, confirmed.reason, confirmed.own) == (
+        "passed",
+        "issuer_key_confirmed",
+        False,
+    )
+    unconfirmed = key_provenance(other, stranger, issuer_keys=lambda issuer: [own_jwk])
+    assert (unconfirmed.outcome, unconfirmed.reason) == ("inconclusive", "issuer_key_unconfirmed")
+
+
+def test_json_credential_is_inconclusive_unsupported(world):
+    report = world.verify('{"@context": [], "id": "urn:uuid:x", "name": "A badge"}')
+    assert (report.result, report.reason) == ("inconclusive", "unsupported_proof_format")
+    assert report.source == "json" and report.credential["name"] == "A badge"
+    assert report.credential["issued_here"] is False
+    broken = world.verify("{not json")
+    assert (broken.result, broken.reason) == ("invalid", "malformed_credential")
+
+
+def test_compromise_takes_effect_at_once_after_a_verification(world):
+    """Our keys' public parts are kept per process; their status is read on every check."""
+    row = world.issue()
+    assert world.verify(row.jwt).result == "valid"
+    keys.mark_compromised(world.session, world.key.kid, "leaked")
+    world.session.commit()
+    assert world.verify(row.jwt).reason == "key_compromised"

@@ -1,6 +1,10 @@
 """Public verification: JSON token, credential id, PNG/SVG uploads, raw bodies, bad input as
 4xx problems, and other issuers' credentials behind the trusted-hosts switch."""
 
+import csv
+import io
+import json
+
 import pytest
 
 from credentials import baking, images
@@ -120,3 +124,125 @@ def test_foreign_issuer_needs_a_public_or_trusted_host(client, settings, foreign
     settings.trusted_http_hosts = ["127.0.0.1"]
     trusted = client.post("/api/v1/verify", json={"token": token}).json()
     assert trusted["result"] == "valid" and trusted["credential"]["issued_here"] is False
+
+
+# ---- batch: POST /api/v1/verify/batch ---------------------------------------------------------
+
+
+def test_batch_answers_json_lines_in_input_order(client, issue, token_of):
+    first, second = (issue()["credential"]["id"] for _ in range(2))
+    token = token_of(first)
+    h, p, s = token.split(".")
+    items = [
+        token,
+        {"credential_id": second},
+        {"token": f"{h}.{p}.{s[:-4]}AAAA"},
+        "not a token",
+        {"credential_id": "urn:uuid:00000000-0000-4000-8000-000000000000"},
+    ]
+    r = client.post("/api/v1/verify/batch", json={"items": items})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    assert [line["index"] for line in lines] == [0, 1, 2, 3, 4]
+    assert [line["result"] for line in lines] == [
+        "valid",
+        "valid",
+        "invalid",
+        "unreadable",
+        "not_found",
+    ]
+    assert lines[1]["credential"]["id"] == second and lines[1]["credential"]["issued_here"]
+    assert lines[3]["reason"] == "malformed_token"
+    # Each line is the same report the single route gives.
+    single = client.post("/api/v1/verify", json={"token": token}).json()
+    assert {k: v for k, v in lines[0].items() if k != "index"} == single
+
+
+def test_batch_as_csv(client, issue, token_of):
+    cred = issue()["credential"]
+    r = client.post(
+        "/api/v1/verify/batch",
+        json={"items": [token_of(cred["id"]), "junk"]},
+        headers={"Accept": "text/csv"},
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert rows[0] == [
+        "index",
+        "result",
+        "reason",
+        "credential_id",
+        "achievement",
+        "issuer",
+        "issued_here",
+    ]
+    assert rows[1][:4] == ["0", "valid", "valid", cred["id"]] and rows[1][6] == "true"
+    assert rows[2][:3] == ["1", "unreadable", "malformed_token"] and rows[2][6] == "false"
+
+
+def test_batch_bad_shapes_are_problems(client):
+    post = client.post
+    _problem(post("/api/v1/verify/batch", json={"items": ["x"] * 1001}), 413)
+    _problem(post("/api/v1/verify/batch", json={"items": "x"}), 422)
+    _problem(post("/api/v1/verify/batch", json=["x"]), 422)
+    bad = _problem(post("/api/v1/verify/batch", json={"items": ["ok", 5]}), 422)
+    assert bad["index"] == 1
+    _problem(post("/api/v1/verify/batch", json={"items": [{"credential_id": "nope"}]}), 422)
+    _problem(post("/api/v1/verify/batch", json={"items": [{"token": "a", "x": 1}]}), 422)
+    _problem(
+        post("/api/v1/verify/batch", content=b"{", headers={"Content-Type": "application/json"}),
+        400,
+    )
+    _problem(post("/api/v1/verify/batch", content=b"x", headers={"Content-Type": "text/csv"}), 415)
+
+
+def test_batch_fetches_a_foreign_key_once_and_counts_once(client, settings, foreign, monkeypatch):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from credentials.resolvers import HttpKeyResolver
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    issuer_id = f"{foreign.base}/issuers/1"
+    kid = f"{foreign.base}/keys/1"
+    foreign.serve("/keys/1", public_jwk(private, kid, iss=issuer_id))
+    settings.trusted_http_hosts = ["127.0.0.1"]
+    fetched = []
+    real = HttpKeyResolver._fetch_json
+    monkeypatch.setattr(
+        HttpKeyResolver, "_fetch_json", lambda self, url: fetched.append(url) or real(self, url)
+    )
+    token = vc11_token(private, kid, issuer_id)
+    r = client.post("/api/v1/verify/batch", json={"items": [token] * 20})
+    assert {json.loads(line)["result"] for line in r.text.splitlines()} == {"valid"}
+    assert fetched == [kid]
+    # The batch is one request of the verify budget (shared with the single route).
+    settings.rate_limit_verify = "2/minute"
+    assert client.post("/api/v1/verify/batch", json={"items": [token]}).status_code == 200
+    assert client.post("/api/v1/verify", json={"token": token}).status_code == 200
+    _problem(client.post("/api/v1/verify/batch", json={"items": [token]}), 429)
+
+
+def test_json_credential_in_every_form_is_inconclusive(client):
+    credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:uuid:1"}
+    text = json.dumps(credential).encode()
+    for r in (
+        client.post("/api/v1/verify", json={"credential": credential}),
+        client.post("/api/v1/verify", files={"file": ("c.json", text, "application/json")}),
+        client.post("/api/v1/verify", content=text, headers={"Content-Type": "application/vc"}),
+    ):
+        assert r.status_code == 200, r.text
+        assert (r.json()["result"], r.json()["reason"]) == (
+            "inconclusive",
+            "unsupported_proof_format",
+        )
+    _problem(client.post("/api/v1/verify", json={"credential": "text"}), 422)
+
+
+def test_json_credential_that_is_not_plain_json_is_a_problem(client):
+    body = b'{"credential": {"@context": [], "x": NaN}}'
+    r = client.post("/api/v1/verify", content=body, headers={"Content-Type": "application/json"})
+    _problem(r, 422)
+    deep = b'{"credential": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"}"
+    r = client.post("/api/v1/verify", content=deep, headers={"Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500
