@@ -25,21 +25,23 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import bindparam
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from credentials import did_keys
 from credentials.keys import SigningKeyLookupError, get_key, public_jwk
 from credentials.models import SigningKey, StatusList
+from credentials.multikey import MultikeyError, decode_multibase
 from credentials.status_list import (
     build_status_list_credential,
     signing_key_for,
     status_list_url,
 )
-from credentials.verify import (
+from credentials.verify_checks import (
     KeyNotFound,
     KeyResolver,
     KeyUnavailable,
@@ -194,20 +196,6 @@ class HttpKeyResolver(_HttpGetter):
         raise KeyNotFound(kid)
 
 
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def _base58btc(text: str) -> bytes:
-    number = 0
-    for ch in text:
-        digit = _B58.find(ch)
-        if digit < 0:
-            raise ValueError("not base58btc")
-        number = number * 58 + digit
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
-    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
-
-
 def _b64u(data: bytes) -> str:
     import base64
 
@@ -217,9 +205,12 @@ def _b64u(data: bytes) -> str:
 def multikey_jwk(value: str) -> dict[str, Any]:
     """A public JWK from a ``publicKeyMultibase`` / did:key value (Multikey, Controlled
     Identifiers §2.2.2): base58btc (``z``), then the multicodec varint of the key type."""
-    if not isinstance(value, str) or not value.startswith("z"):
+    if not isinstance(value, str):
         raise ValueError("only base58btc multibase keys are read")
-    raw = _base58btc(value[1:])
+    try:
+        raw = decode_multibase(value)
+    except MultikeyError as exc:
+        raise ValueError(str(exc)) from exc
     if raw[:2] == b"\xed\x01" and len(raw) == 34:  # ed25519-pub
         return {"kty": "OKP", "crv": "Ed25519", "x": _b64u(raw[2:])}
     if raw[:2] == b"\x80\x24":  # p256-pub, compressed point
@@ -250,16 +241,11 @@ def multikey_jwk(value: str) -> dict[str, Any]:
 
 
 def did_web_url(did: str) -> str | None:
-    """did:web §3.2.1: ``did:web:host[:path...]`` -> ``https://host/.well-known/did.json`` or
-    ``https://host/path/did.json`` (a ``%3A`` in the host is a port)."""
-    parts = did.split("#")[0].split(":")
-    if len(parts) < 3 or parts[:2] != ["did", "web"] or not parts[2]:
+    """did:web "Read (Resolve)": where the DID document is; None for a malformed DID."""
+    try:
+        return did_keys.did_web_url(did.split("#")[0])
+    except did_keys.KeyResolutionError:
         return None
-    host = unquote(parts[2])
-    if "/" in host or "@" in host:
-        return None
-    path = "/".join(unquote(p) for p in parts[3:])
-    return f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
 
 
 def _listed_keys(doc: Any) -> list[dict[str, Any]]:
@@ -310,6 +296,14 @@ class HttpIssuerKeys(_HttpGetter):
             return json.loads(body)
         except ValueError as exc:
             raise KeyUnavailable(f"{url} did not return JSON") from exc
+
+    def document(self, url: str) -> dict[str, Any]:
+        """A DID or controller document (``fetch_json`` for embedded proofs); KeyUnavailable
+        when it cannot be read."""
+        doc = self._json(url)
+        if not isinstance(doc, dict):
+            raise KeyUnavailable(f"{url} holds no document")
+        return doc
 
     def __call__(self, issuer_id: str) -> list[dict[str, Any]]:
         if issuer_id.startswith("did:key:"):

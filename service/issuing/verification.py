@@ -164,17 +164,18 @@ def _resolver(session: Session, settings: Settings):
 
 
 def _issuer_keys(settings: Settings):
-    """The keys other issuers publish (for tokens carrying their own ``jwk``), guarded."""
+    """(issuer_keys, fetch_json): the keys other issuers publish (for tokens carrying their own
+    ``jwk``, and keys named by embedded proofs) and the DID / controller documents embedded
+    proofs name, both fetched under the same guard."""
     if not settings.verify_fetch_foreign:
 
-        def off(issuer_id: str) -> list:
+        def off(_url: str) -> Any:
             raise KeyUnavailable("fetching other issuers' keys is off")
 
-        return off
+        return off, off
     guard = _Guard(settings)
-    return _remembered(
-        HttpIssuerKeys(allow_http_hosts=settings.trusted_http_hosts, guard=guard.allowed)
-    )
+    http = HttpIssuerKeys(allow_http_hosts=settings.trusted_http_hosts, guard=guard.allowed)
+    return _remembered(http), _remembered(http.document)
 
 
 def _fetcher(session: Session, settings: Settings):
@@ -201,7 +202,7 @@ class Verifier:
         self.settings = settings
         self.key_resolver = _resolver(session, settings)
         self.status_fetcher = _fetcher(session, settings)
-        self.issuer_keys = _issuer_keys(settings)
+        self.issuer_keys, self.fetch_json = _issuer_keys(settings)
         self.own_issuer_ids = [settings.issuer_id()]
 
     def verify(self, data: str | bytes) -> VerificationReport:
@@ -210,6 +211,7 @@ class Verifier:
             key_resolver=self.key_resolver,
             status_fetcher=self.status_fetcher,
             issuer_keys=self.issuer_keys,
+            fetch_json=self.fetch_json,
             leeway=self.settings.verify_leeway_seconds,
             own_issuer_ids=self.own_issuer_ids,
         )

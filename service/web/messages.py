@@ -167,9 +167,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "签名不符：内容被改动过，或不是由该机构签发。",
         "en": "The signature does not match: the content was altered or not issued by this issuer.",
     },
-    "check.signature.unsupported_proof_format": {
-        "zh": "这种证书格式（内嵌证明）在这里无法核验签名。",
-        "en": "This kind of credential (embedded proof) cannot have its signature checked here.",
+    "check.signature.unsupported_cryptosuite": {
+        "zh": "这种内嵌证明（签名方式）在这里无法核验。",
+        "en": "This kind of embedded proof cannot be checked here.",
+    },
+    "check.signature.unknown_context": {
+        "zh": "证书引用了本服务不认识的 JSON-LD 上下文，无法确定它签的是什么内容。",
+        "en": "The credential names a JSON-LD context this service does not know, so what was "
+        "signed cannot be determined.",
+    },
+    "check.signature.undefined_terms": {
+        "zh": "证书里有未定义的内容，签名覆盖不到它们，不能接受。",
+        "en": "The credential holds content no context defines; the signature cannot cover it.",
+    },
+    "check.signature.key_unavailable": {
+        "zh": "暂时无法取得证明所用的密钥。",
+        "en": "The key named by the proof could not be fetched right now.",
     },
     "check.key_provenance.passed": {
         "zh": "签名用的密钥属于签发机构，且未被作废。",

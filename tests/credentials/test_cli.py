@@ -52,14 +52,15 @@ def test_verify_exit_codes(cli_env, foreign):
     assert missing.exit_code == 2
 
 
-def test_verify_json_file_is_inconclusive_not_malformed(cli_env):
-    """A JSON credential (embedded proof) is read as such, as the API reads it."""
+def test_verify_json_file_is_read_as_a_json_credential(cli_env):
+    """A JSON credential (embedded proof) is read as such, as the API reads it: a proof of a
+    kind nobody defined cannot be checked, which is not "malformed input"."""
     path = cli_env / "badge.json"
     path.write_text(json.dumps({"@context": [], "id": "urn:uuid:1", "proof": {}}))
     result = CliRunner().invoke(credentials_app, ["verify", str(path)])
     report = json.loads(result.output)
     assert result.exit_code == 1
-    assert (report["result"], report["reason"]) == ("inconclusive", "unsupported_proof_format")
+    assert (report["result"], report["reason"]) == ("inconclusive", "unsupported_cryptosuite")
     assert report["source"] == "json"
 
 

@@ -544,9 +544,9 @@ def test_key_provenance_decision(world):
     assert (unconfirmed.outcome, unconfirmed.reason) == ("inconclusive", "issuer_key_unconfirmed")
 
 
-def test_json_credential_is_inconclusive_unsupported(world):
+def test_json_without_a_proof_is_invalid_and_broken_json_is_malformed(world):
     report = world.verify('{"@context": [], "id": "urn:uuid:x", "name": "A badge"}')
-    assert (report.result, report.reason) == ("inconclusive", "unsupported_proof_format")
+    assert (report.result, report.reason) == ("invalid", "malformed_proof")
     assert report.source == "json" and report.credential["name"] == "A badge"
     assert report.credential["issued_here"] is False
     broken = world.verify("{not json")

@@ -99,8 +99,10 @@ def paths(client, settings, tmp_path, monkeypatch):
 def test_1edtech_vectors_get_the_same_answer_everywhere(paths, name):
     result, reason, checks = paths((VECTORS / name).read_bytes(), name)
     if name.endswith(".json") or name.startswith("simple-json"):
-        # Data Integrity proofs are not verified yet: never "valid", never "malformed".
-        assert (result, reason) == ("inconclusive", "unsupported_proof_format")
+        # Data Integrity proofs verify with the key in the method URL's fragment, which the
+        # issuer (an example.com / 1edtech.edu URL, unreachable here) cannot confirm.
+        assert ("signature", "passed", "signature_valid") in checks
+        assert (result, reason) == ("inconclusive", "issuer_key_unconfirmed")
     elif name == "simple.jwt":
         assert (result, reason) == ("invalid", "missing_kid")  # no kid, no jwk: no key at all
     else:

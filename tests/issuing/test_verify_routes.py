@@ -223,19 +223,29 @@ def test_batch_fetches_a_foreign_key_once_and_counts_once(client, settings, fore
     _problem(client.post("/api/v1/verify/batch", json={"items": [token]}), 429)
 
 
-def test_json_credential_in_every_form_is_inconclusive(client):
-    credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:uuid:1"}
-    text = json.dumps(credential).encode()
-    for r in (
-        client.post("/api/v1/verify", json={"credential": credential}),
-        client.post("/api/v1/verify", files={"file": ("c.json", text, "application/json")}),
-        client.post("/api/v1/verify", content=text, headers={"Content-Type": "application/vc"}),
+def test_json_credential_in_every_form_gets_its_proof_checked(client):
+    """A did:key credential with a Data Integrity proof, sent as JSON, a file and a raw body:
+    valid every time; the same without its proof is invalid every time."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from tests.support.di_signing import badge, did_key, method_of, sign
+
+    key = Ed25519PrivateKey.generate()
+    signed = sign(badge(did_key(key)), key, method_of(did_key(key)))
+    unsigned = {k: v for k, v in signed.items() if k != "proof"}
+    for credential, expected in (
+        (signed, ("valid", "valid")),
+        (unsigned, ("invalid", "malformed_proof")),
     ):
-        assert r.status_code == 200, r.text
-        assert (r.json()["result"], r.json()["reason"]) == (
-            "inconclusive",
-            "unsupported_proof_format",
-        )
+        text = json.dumps(credential).encode()
+        for r in (
+            client.post("/api/v1/verify", json={"credential": credential}),
+            client.post("/api/v1/verify", files={"file": ("c.json", text, "application/json")}),
+            client.post("/api/v1/verify", content=text, headers={"Content-Type": "application/vc"}),
+        ):
+            assert r.status_code == 200, r.text
+            assert (r.json()["result"], r.json()["reason"]) == expected
+            assert r.json()["source"] == "json"
     _problem(client.post("/api/v1/verify", json={"credential": "text"}), 422)
 
 
