@@ -142,14 +142,11 @@ class _HttpGetter:
                     raise ValueError("response larger than the size limit")
             return response.status_code, bytes(body)
 
-
-class HttpKeyResolver(_HttpGetter):
-    def _fetch_json(self, url: str) -> Any | None:
-        """The JSON document, None when the server says it does not exist."""
+    def json(self, url: str, accept: str) -> Any | None:
+        """The JSON at ``url``; None when the server says it does not exist (404, 410);
+        KeyUnavailable when it cannot be read; PermissionError when it may not be fetched."""
         try:
-            status, body = self.get(url, "application/jwk+json, application/jwk-set+json, */*")
-        except PermissionError:
-            return None
+            status, body = self.get(url, accept)
         except (httpx.HTTPError, ValueError) as exc:
             raise KeyUnavailable(f"could not fetch {url}: {exc.__class__.__name__}") from exc
         if status in (404, 410):
@@ -160,6 +157,15 @@ class HttpKeyResolver(_HttpGetter):
             return json.loads(body)
         except ValueError as exc:
             raise KeyUnavailable(f"{url} did not return JSON") from exc
+
+
+class HttpKeyResolver(_HttpGetter):
+    def _fetch_json(self, url: str) -> Any | None:
+        """The JSON document, None when the server says it does not exist or may not be asked."""
+        try:
+            return self.json(url, "application/jwk+json, application/jwk-set+json, */*")
+        except PermissionError:
+            return None
 
     @staticmethod
     def _pick(doc: Any, kid: str) -> dict[str, Any] | None:
@@ -281,21 +287,9 @@ class HttpIssuerKeys(_HttpGetter):
 
     def _json(self, url: str) -> Any | None:
         try:
-            status, body = self.get(
-                url, "application/ld+json, application/json, application/jwk-set+json"
-            )
+            return self.json(url, "application/ld+json, application/json, application/jwk-set+json")
         except PermissionError as exc:
             raise KeyUnavailable(f"refusing to fetch {url}") from exc
-        except (httpx.HTTPError, ValueError) as exc:
-            raise KeyUnavailable(f"could not fetch {url}: {exc.__class__.__name__}") from exc
-        if status in (404, 410):
-            return None
-        if status != 200:
-            raise KeyUnavailable(f"{url} answered {status}")
-        try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise KeyUnavailable(f"{url} did not return JSON") from exc
 
     def document(self, url: str) -> dict[str, Any]:
         """A DID or controller document (``fetch_json`` for embedded proofs); KeyUnavailable

@@ -725,6 +725,50 @@ class Run:
         )
 
 
+def finish_with_window_and_status(
+    run: Run,
+    credential: dict[str, Any],
+    payload: dict[str, Any],
+    version: str,
+    provenance: Provenance,
+    ctx: VerifyContext,
+    embedded_list: Callable[[str], dict[str, Any]] | None = None,
+) -> VerificationReport:
+    """The checks after the shape passed, and the overall result: the validity window, then the
+    status lists; a revocation or suspension outranks everything, then the window, then what
+    could not be confirmed (the key, then the status)."""
+    start, end = validity_window(credential, payload, version)
+    ts = ctx.now.timestamp()
+    window_result = None
+    if start is not None and ts < start - ctx.leeway:
+        window_result = "not_yet_valid"
+        run.checks.add("validity", "failed", "not_yet_valid", f"valid from {to_xsd_ts(start)}")
+    elif end is not None and ts > end + ctx.leeway:
+        window_result = "expired"
+        run.checks.add("validity", "failed", "expired", f"expired at {to_xsd_ts(end)}")
+    else:
+        run.checks.add("validity", "passed", "in_window", f"checked with {ctx.leeway}s leeway")
+    outcome, reason, message = check_status(
+        credential,
+        issuer=issuer_id_of(credential) or "",  # shape passed, so there is one
+        key_resolver=ctx.key_resolver,
+        status_fetcher=ctx.status_fetcher,
+        now=ctx.now,
+        leeway=ctx.leeway,
+        embedded_list=embedded_list,
+    )
+    run.checks.add("status", outcome, reason, message)
+    if outcome == "failed":
+        return run.finish(reason, reason)
+    if window_result:
+        return run.finish(window_result, window_result)
+    if provenance.outcome == "inconclusive":
+        return run.finish("inconclusive", provenance.reason)
+    if outcome == "inconclusive":
+        return run.finish("inconclusive", reason)
+    return run.finish("valid", "valid")
+
+
 def to_xsd_ts(epoch: float) -> str:
     from datetime import UTC
 

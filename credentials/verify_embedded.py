@@ -28,13 +28,11 @@ from credentials.verify_checks import (
     Provenance,
     Run,
     VerifyContext,
-    check_status,
+    finish_with_window_and_status,
     key_fingerprint,
     key_provenance,
     public_jwk_of,
     shape_problems,
-    to_xsd_ts,
-    validity_window,
 )
 
 # Reasons that mean "could not be checked here", not "checked and wrong".
@@ -78,39 +76,15 @@ def verify_embedded_proof(
         return run.finish("invalid", failures[0].reason, "shape_failed")
     run.checks.add("shape", "passed", f"vcdm_{version}", "Open Badges credential shape")
 
-    # -- validity window -----------------------------------------------------------------------
-    start, end = validity_window(document, {}, version)
-    ts = ctx.now.timestamp()
-    window_result = None
-    if start is not None and ts < start - ctx.leeway:
-        window_result = "not_yet_valid"
-        run.checks.add("validity", "failed", "not_yet_valid", f"valid from {to_xsd_ts(start)}")
-    elif end is not None and ts > end + ctx.leeway:
-        window_result = "expired"
-        run.checks.add("validity", "failed", "expired", f"expired at {to_xsd_ts(end)}")
-    else:
-        run.checks.add("validity", "passed", "in_window", f"checked with {ctx.leeway}s leeway")
-
-    # -- status --------------------------------------------------------------------------------
-    outcome, reason, message = check_status(
+    return finish_with_window_and_status(
+        run,
         document,
-        issuer=issuer or "",
-        key_resolver=ctx.key_resolver,
-        status_fetcher=ctx.status_fetcher,
-        now=ctx.now,
-        leeway=ctx.leeway,
+        {},
+        version,
+        provenance,
+        ctx,
         embedded_list=lambda text: _verified_list(text, issuer or "", proof, ctx),
     )
-    run.checks.add("status", outcome, reason, message)
-    if outcome == "failed":
-        return run.finish(reason, reason)
-    if window_result:
-        return run.finish(window_result, window_result)
-    if provenance.outcome == "inconclusive":
-        return run.finish("inconclusive", provenance.reason)
-    if outcome == "inconclusive":
-        return run.finish("inconclusive", reason)
-    return run.finish("valid", "valid")
 
 
 def _provenance(issuer: str | None, proof: ProofResult, ctx: VerifyContext) -> Provenance:

@@ -16,13 +16,11 @@ from credentials.verify_checks import (
     ResolvedKey,
     Run,
     VerifyContext,
-    check_status,
+    finish_with_window_and_status,
     key_fingerprint,
     key_provenance,
     public_jwk_of,
     shape_problems,
-    to_xsd_ts,
-    validity_window,
     verify_signature,
 )
 
@@ -189,35 +187,4 @@ def verify_jwt(token: str, *, source: str, ctx: VerifyContext) -> VerificationRe
     if failures:
         return run.finish("invalid", failures[0].reason, "shape_failed")
 
-    # -- validity window -----------------------------------------------------------------------
-    start, end = validity_window(credential, payload, version)
-    ts = ctx.now.timestamp()
-    window_result = None
-    if start is not None and ts < start - ctx.leeway:
-        window_result = "not_yet_valid"
-        run.checks.add("validity", "failed", "not_yet_valid", f"valid from {to_xsd_ts(start)}")
-    elif end is not None and ts > end + ctx.leeway:
-        window_result = "expired"
-        run.checks.add("validity", "failed", "expired", f"expired at {to_xsd_ts(end)}")
-    else:
-        run.checks.add("validity", "passed", "in_window", f"checked with {ctx.leeway}s leeway")
-
-    # -- status --------------------------------------------------------------------------------
-    outcome, reason, message = check_status(
-        credential,
-        issuer=issuer or "",  # shape passed, so there is one
-        key_resolver=ctx.key_resolver,
-        status_fetcher=ctx.status_fetcher,
-        now=ctx.now,
-        leeway=ctx.leeway,
-    )
-    run.checks.add("status", outcome, reason, message)
-    if outcome == "failed":
-        return run.finish(reason, reason)
-    if window_result:
-        return run.finish(window_result, window_result)
-    if provenance.outcome == "inconclusive":
-        return run.finish("inconclusive", provenance.reason)
-    if outcome == "inconclusive":
-        return run.finish("inconclusive", reason)
-    return run.finish("valid", "valid")
+    return finish_with_window_and_status(run, credential, payload, version, provenance, ctx)
