@@ -159,6 +159,28 @@ def test_batch_answers_json_lines_in_input_order(client, issue, token_of):
     assert {k: v for k, v in lines[0].items() if k != "index"} == single
 
 
+def test_batch_csv_never_hands_a_spreadsheet_a_formula(client):
+    """Names in the CSV come from whatever credential was submitted: one named like a formula
+    opens as text (OWASP "CSV Injection")."""
+    import base64
+
+    def b64(obj: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    payload = {
+        "iss": "https://forger.example",
+        "name": '=HYPERLINK("https://forger.example")',
+        "issuer": {"id": "https://forger.example", "name": "@SUM(A1)"},
+    }
+    token = f"{b64({'alg': 'none'})}.{b64(payload)}.sig"
+    r = client.post("/api/v1/verify/batch", json={"items": [token]}, headers={"Accept": "text/csv"})
+    assert r.status_code == 200, r.text
+    row = list(csv.reader(io.StringIO(r.text)))[1]
+    assert row[1] == "invalid"
+    assert row[4] == '\'=HYPERLINK("https://forger.example")'
+    assert row[5] == "'@SUM(A1)"
+
+
 def test_batch_as_csv(client, issue, token_of):
     cred = issue()["credential"]
     r = client.post(

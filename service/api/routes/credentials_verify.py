@@ -41,6 +41,7 @@ from service.api.deps import SettingsDep
 from service.api.problems import Problem, not_found
 from service.api.request_bodies import read_bounded, read_multipart, too_large
 from service.core.settings import Settings
+from service.core.spreadsheet import csv_row
 from service.issuing.service import normalise_credential_id
 from service.issuing.verification import (
     BatchItem,
@@ -262,16 +263,20 @@ def _batch_items(body: bytes) -> list[BatchItem]:
 
 
 def _csv_row(line: dict) -> list[Any]:
+    """One item's line; names come from the submitted credential (anyone's text), so a cell
+    that would open as a spreadsheet formula is defused (service.core.spreadsheet)."""
     cred = line.get("credential") or {}
-    return [
-        line["index"],
-        line["result"],
-        line["reason"],
-        cred.get("id") or "",
-        cred.get("achievement_name") or cred.get("name") or "",
-        cred.get("issuer_name") or cred.get("issuer_id") or "",
-        "true" if cred.get("issued_here") else "false",
-    ]
+    return csv_row(
+        [
+            line["index"],
+            line["result"],
+            line["reason"],
+            cred.get("id") or "",
+            cred.get("achievement_name") or cred.get("name") or "",
+            cred.get("issuer_name") or cred.get("issuer_id") or "",
+            "true" if cred.get("issued_here") else "false",
+        ]
+    )
 
 
 @router.post(
