@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel import Session, col, select
 
+from credentials import freshness
 from credentials.models import KEY_ACTIVE, KEY_COMPROMISED, KEY_RETIRED, SigningKey
 from credentials.timefmt import utcnow
 
@@ -143,6 +144,7 @@ def rotate_key(
         old.status = KEY_RETIRED
         old.retired_at = now
         session.add(old)
+    freshness.changed(session)
     return create_key(
         session,
         master_key=master_key,
@@ -167,6 +169,7 @@ def mark_compromised(session: Session, kid: str, reason: str) -> SigningKey:
     row.compromised_reason = reason[:500]
     session.add(row)
     session.flush()
+    freshness.changed(session)
     return row
 
 

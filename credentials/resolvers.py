@@ -32,7 +32,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from credentials import did_keys
+from credentials import did_keys, freshness
 from credentials.keys import SigningKeyLookupError, get_key, public_jwk
 from credentials.models import SigningKey, StatusList
 from credentials.multikey import MultikeyError, decode_multibase
@@ -61,19 +61,34 @@ _STATUS_OF_KID = select(SigningKey.status).where(col(SigningKey.kid) == bindpara
 _own_public_parts: dict[str, tuple[dict[str, Any], str]] = {}
 
 
+_own_key_status = freshness.FreshCache()
+
+
 class DbKeyResolver:
     """Our keys. A kid's public key and issuer never change, so they are read once per
-    process; its status (a compromise takes effect at once) is read on every call, as one
-    small column."""
+    process; its status (a compromise must show) is read as one small column, and kept for
+    ``fresh_seconds`` at most (``credentials.freshness``: a compromise in this process shows at
+    once, one elsewhere within that window)."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, fresh_seconds: float = 0.0):
         self.session = session
+        self.fresh_seconds = fresh_seconds
+
+    def _status(self, kid: str) -> str | None:
+        status = _own_key_status.get(kid)
+        if status is not None:
+            return str(status)
+        generation = freshness.generation()
+        status = (
+            self.session.connection().execute(_STATUS_OF_KID, {"kid": kid}).scalar_one_or_none()
+        )
+        if status is not None:
+            _own_key_status.put(kid, status, self.fresh_seconds, generation)
+        return status
 
     def __call__(self, kid: str, issuer_hint: str | None = None) -> ResolvedKey:
         try:
-            status = (
-                self.session.connection().execute(_STATUS_OF_KID, {"kid": kid}).scalar_one_or_none()
-            )
+            status = self._status(kid)
             if status is None:
                 raise KeyNotFound(kid)
             parts = _own_public_parts.get(kid)

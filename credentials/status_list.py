@@ -30,7 +30,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from credentials import status_bits
+from credentials import freshness, status_bits
 from credentials.documents import VCDM2_CONTEXT
 from credentials.jwt_vc import sign_credential
 from credentials.keys import active_key
@@ -258,6 +258,7 @@ def set_status(
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
+    freshness.changed(session)
     return row
 
 

@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     credential_suspension: bool = False
     credential_auto_create_key: bool | None = None  # None: only when env is development
     verify_leeway_seconds: int = Field(default=60, ge=0, le=3600)
+    # How long a process may answer from memory our own keys' status and our status lists'
+    # versions when verifying (credentials.freshness): changes made in the same process show at
+    # once, those of other replicas within this window. 0 reads them on every verification.
+    verify_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     verify_max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=10 * 1024 * 1024)
     verify_fetch_foreign: bool = True  # fetch other issuers' keys and status lists over https
     status_list_ttl_seconds: int = Field(default=86_400, ge=600, le=30 * 86_400)

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from credentials import freshness
 from credentials.keys import active_key
 from credentials.models import KEY_ACTIVE, KEY_RETIRED, SigningKey, StatusList
 from credentials.resolvers import StatusListNotFound
@@ -36,6 +37,7 @@ from credentials.timefmt import utcnow
 from service.core.settings import Settings
 
 MAX_ENTRIES = 512
+_list_probes = freshness.FreshCache()
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,22 @@ class StatusListCache:
         with self._lock:
             self._entries.clear()
 
-    def _signer_kid(self, session: Session, list_id: uuid.UUID) -> tuple[int, str]:
+    def _signer_kid(
+        self, session: Session, list_id: uuid.UUID, fresh_seconds: float = 0.0
+    ) -> tuple[int, str]:
         """(version, kid of the key that signs the list) in one small query: a cache hit never
-        loads the 16 KiB bitstring. Raises StatusListNotFound or NoActiveKey."""
+        loads the 16 KiB bitstring. Kept for ``fresh_seconds`` at most (credentials.freshness:
+        a flip in this process shows at once, one elsewhere within that window). Raises
+        StatusListNotFound or NoActiveKey."""
+        kept = _list_probes.get(list_id)
+        if kept is not None:
+            return kept
+        generation = freshness.generation()
+        found = self._probe(session, list_id)
+        _list_probes.put(list_id, found, fresh_seconds, generation)
+        return found
+
+    def _probe(self, session: Session, list_id: uuid.UUID) -> tuple[int, str]:
         probe = session.execute(
             select(StatusList.version, StatusList.kid, StatusList.issuer_id, SigningKey.status)
             .outerjoin(SigningKey, col(SigningKey.kid) == col(StatusList.kid))
@@ -83,7 +98,7 @@ class StatusListCache:
 
     def get(self, session: Session, settings: Settings, list_id: uuid.UUID) -> SignedList:
         """The signed list; raises StatusListNotFound, or NoActiveKey when it cannot be signed."""
-        version, signer_kid = self._signer_kid(session, list_id)
+        version, signer_kid = self._signer_kid(session, list_id, settings.verify_cache_seconds)
         cache_key = (list_id, version, signer_kid, settings.public_base_url)
         ttl = timedelta(seconds=settings.status_list_ttl_seconds)
         now = utcnow()

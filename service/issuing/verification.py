@@ -84,7 +84,7 @@ class OwnKeyResolver:
     """Database keys; a kid under our own ``/keys/`` that the database lacks is unknown."""
 
     def __init__(self, session: Session, settings: Settings):
-        self.db = DbKeyResolver(session)
+        self.db = DbKeyResolver(session, fresh_seconds=settings.verify_cache_seconds)
         self.prefix = settings.public_base_url.rstrip("/") + "/keys/"
 
     def __call__(self, kid: str, issuer_hint: str | None = None) -> ResolvedKey:
