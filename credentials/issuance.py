@@ -145,14 +145,14 @@ def issue_batch(
         return []
     pairs = {r.pair for r in requests}
     found = _existing_for(session, pairs)
-    todo: list[IssueRequest] = []
+    to_mint: list[IssueRequest] = []
     seen: set[tuple[str, str]] = set(found)
     for request in requests:
         if request.pair not in seen:
             seen.add(request.pair)
-            todo.append(request)
+            to_mint.append(request)
     minted: list[Credential] = []
-    if todo:
+    if to_mint:
         issuer_id = issuer_profile["id"]
         key = active_key(session, issuer_id)
         now = whole_seconds(now or utcnow())
@@ -160,7 +160,7 @@ def issue_batch(
             with session.begin_nested():
                 minted = _mint(
                     session,
-                    todo,
+                    to_mint,
                     key=key,
                     issuer_profile=issuer_profile,
                     master_key=master_key,
@@ -169,12 +169,12 @@ def issue_batch(
                     with_suspension=with_suspension,
                 )
         except IntegrityError:
-            if len(todo) == 1:
+            if len(to_mint) == 1:
                 # Another worker minted it first: its row is committed (or we would not collide).
-                winner = find_existing(session, *todo[0].pair)
+                winner = find_existing(session, *to_mint[0].pair)
                 if winner is None:
                     raise
-                found[todo[0].pair] = winner
+                found[to_mint[0].pair] = winner
             else:
                 # Someone minted part of this batch meanwhile: redo it one by one.
                 return [
@@ -204,7 +204,7 @@ def issue_batch(
 
 def _mint(
     session: Session,
-    todo: list[IssueRequest],
+    to_mint: list[IssueRequest],
     *,
     key: Any,
     issuer_profile: dict[str, Any],
@@ -214,7 +214,7 @@ def _mint(
     with_suspension: bool,
 ) -> list[Credential]:
     issuer_id = issuer_profile["id"]
-    count = len(todo)
+    count = len(to_mint)
     revocations = allocate_indexes(
         session, issuer_id=issuer_id, purpose=PURPOSE_REVOCATION, kid=key.kid, count=count
     )
@@ -227,7 +227,7 @@ def _mint(
     )
     private_key = load_private_key(key, master_key)  # opened once for the whole batch
     values: list[dict[str, Any]] = []
-    for request, (rev_list, rev_index), sus in zip(todo, revocations, suspensions, strict=True):
+    for request, (rev_list, rev_index), sus in zip(to_mint, revocations, suspensions, strict=True):
         entries = [
             status_entry(
                 status_list_url(public_base_url, rev_list.id), rev_index, PURPOSE_REVOCATION
