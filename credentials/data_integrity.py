@@ -37,7 +37,6 @@ from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pyld import jsonld  # type: ignore[import-untyped]
 
 from credentials.contexts import UnknownContext, document_loader
 from credentials.did_keys import KeyResolutionError, resolve_method
@@ -236,6 +235,10 @@ def _signature(value: Any) -> bytes:
 
 def _canonical(data: dict[str, Any], what: str) -> str:
     """RDFC-1.0 N-Quads of ``data``, after making sure nothing in it is left unsigned."""
+    # Imported on first use: pyld and lxml add ~130 ms to every start-up (API, CLI, worker),
+    # and only JSON credentials need them.
+    from pyld import jsonld  # type: ignore[import-untyped]
+
     dropped: list[str | None] = []
     # base None keeps relative IRIs relative (pyld would otherwise resolve them against a
     # made-up http://example.org/base/), so they can be found below, as jsonld.js leaves them.
