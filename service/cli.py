@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -68,11 +69,19 @@ def serve(
 
     configure_logging(settings.log_level)
     sweep_spool(settings)
-    child = None
-    # SIGTERM (systemd, docker stop) stops the worker as SIGINT does: outside uvicorn's own
-    # handling (start-up, and after it re-raises the signal on its way out) it ends serve with
-    # SystemExit, so the `finally` below always runs.
-    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
+    child: subprocess.Popen | None = None
+
+    def on_sigterm(signum: int, _frame: object) -> None:
+        """SIGTERM (systemd, docker stop) outside uvicorn's own handling: during start-up, and
+        when uvicorn re-raises it on its way out. Python runs a handler between any two
+        bytecodes, finalizers included, and an exception raised inside a finalizer is dropped
+        ("Exception ignored in ..."), so this ends the process itself instead of raising."""
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
+        _stop_child(child)
+        logging.shutdown()
+        os._exit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         if worker if worker is not None else settings.embedded_worker:
             child = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])  # noqa: S603
@@ -82,13 +91,9 @@ def serve(
             create_app(settings), host=host, port=port, proxy_headers=False, **UVICORN_LOGGING
         )
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _stop_child(child)
         signal.signal(signal.SIGTERM, previous)
-
-
-def _exit_on_signal(signum, _frame) -> None:
-    raise SystemExit(128 + signum)
 
 
 def _stop_child(child: subprocess.Popen | None) -> None:
