@@ -1,0 +1,1 @@
+"""Benchmarks: ``uv run python -m bench`` runs them all in interleaved rounds (bench.harness)."""
