@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import bindparam
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -146,6 +145,8 @@ class _HttpGetter:
     def get(self, url: str, accept: str) -> tuple[int, bytes]:
         if not self.allowed(url):
             raise PermissionError(f"refusing to fetch a non-https URL: {url}")
+        import httpx  # on first fetch: most processes never fetch, and it costs ~0.3 s to import
+
         with (
             httpx.Client(timeout=self.timeout, follow_redirects=False) as client,
             client.stream("GET", url, headers={"Accept": accept}) as response,
@@ -160,6 +161,8 @@ class _HttpGetter:
     def json(self, url: str, accept: str) -> Any | None:
         """The JSON at ``url``; None when the server says it does not exist (404, 410);
         KeyUnavailable when it cannot be read; PermissionError when it may not be fetched."""
+        import httpx
+
         try:
             status, body = self.get(url, accept)
         except (httpx.HTTPError, ValueError) as exc:

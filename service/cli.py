@@ -15,7 +15,7 @@ import typer
 from service.accounts.cli import users_app
 from service.issuing.cli import credentials_app, keys_app
 from service.packages.cli import packages_app
-from service.tallies.cli import tallies_app
+from service.tallies.cli import tallies_app  # each sub-app imports its work on first use
 
 log = logging.getLogger("skills.cli")
 app = typer.Typer(
@@ -32,7 +32,15 @@ app.add_typer(tallies_app, name="tallies")
 
 @app.callback()
 def _wire() -> None:
-    """Every command runs with the domains wired together (job handlers, completion listeners)."""
+    """Commands that reach the database run with the domains wired together (job handlers,
+    completion listeners); the wiring happens once the database is found ready, so offline
+    commands start without importing every domain."""
+    from service.core.database_ready import when_ready
+
+    when_ready(_wire_domains)
+
+
+def _wire_domains() -> None:
     from service.wiring import wire
 
     wire()

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element
 
-import xmlschema
+if TYPE_CHECKING:
+    import xmlschema
 
 NAMESPACE = "https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd"
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "cmi5-CourseStructure.xsd"
@@ -28,6 +30,10 @@ _MAX_REASON = 200
 
 @cache
 def _schema() -> xmlschema.XMLSchema:
+    # imported on first use: xmlschema costs ~0.5 s of start-up to processes that never read a
+    # cmi5 package (the API serving requests, every CLI command)
+    import xmlschema
+
     return xmlschema.XMLSchema(SCHEMA_PATH, allow="local")
 
 

@@ -17,14 +17,14 @@ database URL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+
+if TYPE_CHECKING:  # Alembic and SQLAlchemy are imported by the commands that reach the database
+    from sqlalchemy.engine import Engine
 
 # 1 and 2 already mean things for some commands (not valid, drift, usage): this one is apart.
 NOT_READY_EXIT = 3
@@ -57,6 +57,10 @@ class SchemaState:
 
 def schema_state(engine: Engine) -> SchemaState:
     """Read the revision table (none at all on an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
     from service.core.migrate import ROOT
 
     script = ScriptDirectory(str(ROOT / "migrations"))
@@ -85,6 +89,9 @@ def require_database() -> None:
     Imports of settings and the database stay in here, so that CLI modules can import this one
     without reading the configuration (see :mod:`service.issuing.cli`).
     """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
     from service.core.db import get_engine
     from service.core.migrate import upgrade
     from service.core.settings import get_settings
@@ -97,10 +104,21 @@ def require_database() -> None:
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise _fail(f"cannot reach the database {shown}: {reason}") from None
-    if state.ready:
-        return
-    if engine.dialect.name == "sqlite" and not state.unknown:
+    if not state.ready:
+        if engine.dialect.name != "sqlite" or state.unknown:
+            raise _fail(f"{state.advice()} ({shown})")
         upgrade(url)  # the embedded default: nobody else migrates it (as `skills serve`)
         typer.echo(f"migrated the embedded database {shown} to the current schema", err=True)
-        return
-    raise _fail(f"{state.advice()} ({shown})")
+    for hook in _when_ready:
+        hook()
+
+
+_when_ready: list[Callable[[], None]] = []
+
+
+def when_ready(hook: Callable[[], None]) -> None:
+    """Run ``hook`` once the database is found ready, before the command's own work. The CLI's
+    composition root wires the domains together this way, so commands that never touch the
+    database (``--help``, ``packages inspect``) do not import them all."""
+    if hook not in _when_ready:
+        _when_ready.append(hook)

@@ -13,9 +13,6 @@ from typing import Annotated
 
 import typer
 
-from content.ingest import inspect_archive
-from service.core.settings import get_settings
-
 packages_app = typer.Typer(
     help="Course packages (SCORM 1.2/2004, cmi5, xAPI, native): check before uploading.",
     no_args_is_help=True,
@@ -58,6 +55,9 @@ def inspect_command(
     1  it would be rejected (the reasons are in the JSON)
     2  usage error (a missing or unreadable file)
     """
+    from content.ingest import inspect_archive
+    from service.core.settings import get_settings
+
     try:
         handle = file.open("rb")
     except OSError as exc:
