@@ -3,6 +3,13 @@
 Changing what an offering *is* (occupation, level, type, funding, mode, required minutes, pass
 mark) is refused once people are enrolled: their subsidy decisions and progress were computed
 against those values. Capacity may not drop below the seats taken.
+
+The "361" cluster follows the occupation (rules in
+:func:`service.training.reference_checks.cluster_for_occupation`): derived when the occupation
+has one cluster, refused when it contradicts the occupation. A PATCH that changes the
+occupation without naming a cluster keeps the cluster only while it still fits the new
+occupation; otherwise the cluster is worked out again as on creation (and cleared for an
+occupation outside every cluster).
 """
 
 from __future__ import annotations
@@ -19,7 +26,13 @@ from service.accounts.models import Organization
 from service.core.errors import Conflict, Invalid
 from service.training import geo
 from service.training.models import Offering
-from service.training.reference_checks import check_cluster, check_district, check_occupation_level
+from service.training.reference_checks import (
+    check_cluster,
+    check_district,
+    check_occupation_level,
+    cluster_for_occupation,
+)
+from service.training.reference_data import occupation_clusters
 
 STRUCTURAL_FIELDS = frozenset(
     {
@@ -34,6 +47,7 @@ STRUCTURAL_FIELDS = frozenset(
         "online_share_percent",
     }
 )
+CLUSTER_FIELDS = frozenset({"cluster_version", "cluster_code"})
 MAX_NEARBY_CANDIDATES = 5_000
 
 
@@ -47,10 +61,19 @@ def _validate(session: Session, data: dict) -> None:
         raise Invalid("invalid-location", "Give both latitude and longitude, or neither.")
 
 
+def _resolved_cluster(data: dict) -> dict:
+    """``cluster_version``/``cluster_code`` as the occupation implies or allows them."""
+    version, code = cluster_for_occupation(
+        data["occupation_code"], data.get("cluster_version"), data.get("cluster_code")
+    )
+    return {"cluster_version": version, "cluster_code": code}
+
+
 def create(session: Session, principal: Principal, data: dict) -> Offering:
     if session.get(Organization, data["organization_id"]) is None:
         raise Invalid("unknown-organization", "The organization does not exist.")
     _validate(session, data)
+    data = data | _resolved_cluster(data)
     offering = Offering(**data, created_by=principal.user_id)
     session.add(offering)
     session.flush()
@@ -80,6 +103,7 @@ def update(session: Session, principal: Principal, offering: Offering, changes: 
         )
     merged = offering.model_dump() | changes
     _validate(session, merged)
+    changes = changes | _cluster_changes(offering, merged, changes)
     apply_changes(
         session,
         offering,
@@ -90,6 +114,26 @@ def update(session: Session, principal: Principal, offering: Offering, changes: 
         subject_id=str(offering.id),
     )
     return offering
+
+
+def _cluster_changes(offering: Offering, merged: dict, changes: dict) -> dict:
+    """The cluster fields a PATCH ends with, when it touches the occupation or the cluster.
+
+    Stored offerings the PATCH does not touch this way keep their cluster as it is.
+    """
+    if not (CLUSTER_FIELDS | {"occupation_code"}) & set(changes):
+        return {}
+    if not CLUSTER_FIELDS & set(changes) and not _still_fits(merged):
+        merged = merged | {"cluster_version": None, "cluster_code": None}
+    resolved = _resolved_cluster(merged)
+    current = {"cluster_version": offering.cluster_version, "cluster_code": offering.cluster_code}
+    return {} if resolved == current and not CLUSTER_FIELDS & set(changes) else resolved
+
+
+def _still_fits(data: dict) -> bool:
+    """True when the kept cluster is one of the (new) occupation's clusters in its edition."""
+    version, code = data.get("cluster_version"), data.get("cluster_code")
+    return code is not None and code in occupation_clusters(version or "", data["occupation_code"])
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,12 @@ from sqlmodel import Session, select
 
 from service.core.errors import Invalid
 from service.training.hours_rules import DEFAULT_DAILY_CAP_MINUTES
-from service.training.occupations import level_name
+from service.training.occupations import get_occupation, level_name
+from service.training.reference_data import (
+    CURRENT_CLUSTER_VERSION,
+    get_cluster,
+    occupation_clusters,
+)
 from service.training.reference_models import (
     RefCluster,
     RefDistrict,
@@ -90,6 +95,61 @@ def check_cluster(session: Session, version: str | None, code: str | None) -> No
             "'361' list (see GET /api/v1/reference/clusters).",
             field="cluster_code",
         )
+
+
+def cluster_for_occupation(
+    occupation_code: str, version: str | None, code: str | None
+) -> tuple[str | None, str | None]:
+    """The ``(cluster_version, cluster_code)`` an offering of this occupation is counted under.
+
+    Run after :func:`check_cluster`. The occupation-to-cluster map is the reviewed Python data
+    in :mod:`service.training.reference_data` (it has no table). A cluster given must be one
+    of the occupation's clusters in that edition, unless the map names none for the
+    occupation (the map is incomplete on purpose). Without a cluster, the current edition's
+    one cluster of the occupation is taken; with several, the caller must choose; with none,
+    the offering stays outside the clusters (``None``).
+    """
+    if code is not None:
+        allowed = occupation_clusters(version or "", occupation_code)
+        if allowed and code not in allowed:
+            raise Invalid(
+                "cluster-contradicts-occupation",
+                f"Cluster {code} of the {version} edition does not fit occupation "
+                f"{_occupation_label(occupation_code)}; its clusters in that edition: "
+                f"{_cluster_labels(version or '', allowed)}.",
+                field="cluster_code",
+                cluster_version=version,
+                allowed_clusters=list(allowed),
+            )
+        return version, code
+    allowed = occupation_clusters(CURRENT_CLUSTER_VERSION, occupation_code)
+    if len(allowed) > 1:
+        raise Invalid(
+            "cluster-choice-required",
+            f"Occupation {_occupation_label(occupation_code)} belongs to several clusters of "
+            f"the {CURRENT_CLUSTER_VERSION} edition; give cluster_version "
+            f"{CURRENT_CLUSTER_VERSION} and one cluster_code of: "
+            f"{_cluster_labels(CURRENT_CLUSTER_VERSION, allowed)}.",
+            field="cluster_code",
+            cluster_version=CURRENT_CLUSTER_VERSION,
+            allowed_clusters=list(allowed),
+        )
+    if allowed:
+        return CURRENT_CLUSTER_VERSION, allowed[0]
+    return None, None
+
+
+def _occupation_label(code: str) -> str:
+    occupation = get_occupation(code)
+    return f"{code} ({occupation.name})" if occupation else code
+
+
+def _cluster_labels(version: str, codes: tuple[str, ...]) -> str:
+    labels = []
+    for code in codes:
+        cluster = get_cluster(version, code)
+        labels.append(f"{code} ({cluster.name})" if cluster else code)
+    return ", ".join(labels)
 
 
 def load_policy(session: Session) -> RefTrainingPolicy:

@@ -190,6 +190,72 @@ def get_cluster(version: str, code: str) -> IndustryCluster | None:
     return next((c for c in version_data.clusters if c.code == code), None)
 
 
+# --- Occupations in clusters ---------------------------------------------------------------------
+#
+# Which "361" clusters an occupation's work belongs to, per edition of the list. It lets an
+# offering without a cluster be counted under its occupation's cluster, and refuses a cluster
+# the occupation has nothing to do with (a hairdressing class counted as petrochemicals).
+#
+# Provenance and uncertainty: neither plan maps occupations to clusters. This is a reviewed
+# judgement from the plans' descriptions of each cluster (the 2023 high-end equipment cluster
+# includes automobiles; the 2025 plan joins them as 新能源汽车及高端装备, keeps marine
+# engineering under 航空航天与海工装备, and has no 关键基础件 cluster of its own) and from what
+# each occupation makes or runs. It is incomplete on purpose, so an occupation without a row
+# (an empty set) is not a contradiction of any cluster; it is either
+#   - a service occupation outside every industry cluster (cooks, hairdressers, care workers,
+#     security guards, logistics, e-commerce, construction trades, farming managers: the 2025
+#     plan's productive-service and agriculture strands are not clusters), or
+#   - a trade every cluster employs alike (电工, 机修钳工), where no cluster is implied.
+# Such offerings get no derived cluster and accept any cluster staff give. The least certain
+# rows are marked ``# verify``: the machining trades also work for smart home appliances and
+# new energy equipment makers; extend a row (a code change, reviewed) rather than leave staff
+# unable to name the cluster they train for.
+
+_EQUIPMENT_2023 = ("key_basic_components", "high_end_equipment")
+_EQUIPMENT_2025 = ("nev_high_end_equipment", "aerospace_marine_equipment")
+
+# (occupation code, clusters in the 2023 edition, clusters in the 2025 edition)
+_OCCUPATION_CLUSTER_ROWS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("4-04-04-02", ("digital_industry",), ("next_gen_it",)),  # 网络与信息安全管理员
+    ("4-04-05-05", ("digital_industry",), ("ai_robotics",)),  # 人工智能训练师
+    ("6-11-01-03", ("green_petrochemical",), ("green_petrochemical",)),  # 化工总控工
+    ("6-18-01-01", _EQUIPMENT_2023, _EQUIPMENT_2025),  # 车工  # verify
+    ("6-18-01-02", _EQUIPMENT_2023, _EQUIPMENT_2025),  # 铣工  # verify
+    ("6-18-01-04", _EQUIPMENT_2023, _EQUIPMENT_2025),  # 磨工  # verify
+    ("6-18-01-07", _EQUIPMENT_2023, _EQUIPMENT_2025),  # 多工序数控机床操作调整工  # verify
+    ("6-18-02-04", _EQUIPMENT_2023, _EQUIPMENT_2025),  # 焊工  # verify
+    ("6-18-04-01", _EQUIPMENT_2023, _EQUIPMENT_2025),  # 工具钳工  # verify
+    ("6-20-01-01", _EQUIPMENT_2023, _EQUIPMENT_2025),  # 装配钳工  # verify
+    ("6-22-02-01", ("high_end_equipment",), ("nev_high_end_equipment",)),  # 汽车装调工
+    ("6-25-04-10", ("digital_industry",), ("next_gen_it",)),  # 物联网安装调试员
+    ("6-30-99-00", ("high_end_equipment",), ("ai_robotics",)),  # 工业机器人系统操作员
+    ("6-31-01-10", ("high_end_equipment",), ("ai_robotics",)),  # 工业机器人系统运维员
+)
+
+_ROW_EDITIONS = ("2023", "2025")  # the editions of the rows' second and third columns
+
+
+def _in_list_order(version: str, codes: tuple[str, ...]) -> tuple[str, ...]:
+    """``codes`` in the order the edition lists its clusters; ``KeyError`` for a typo."""
+    known = {c.code for c in clusters_for(version)}
+    unknown = set(codes) - known
+    if unknown:
+        raise KeyError(f"not clusters of the {version} edition: {sorted(unknown)}")
+    return tuple(c.code for c in clusters_for(version) if c.code in codes)
+
+
+# edition -> occupation code -> the clusters of that edition the occupation belongs to
+OCCUPATION_CLUSTERS: dict[str, dict[str, tuple[str, ...]]] = {
+    version: {code: _in_list_order(version, row[i]) for code, *row in _OCCUPATION_CLUSTER_ROWS}
+    for i, version in enumerate(_ROW_EDITIONS)
+}
+
+
+def occupation_clusters(version: str, occupation_code: str) -> tuple[str, ...]:
+    """The clusters of ``version`` the occupation belongs to; empty when it implies none."""
+    return OCCUPATION_CLUSTERS.get(version, {}).get(occupation_code, ())
+
+
 # --- Vocabularies --------------------------------------------------------------------------------
 
 

@@ -54,6 +54,9 @@ def _offering(base: str, headers: dict, code: str, start: date) -> dict:
         "starts_on": start.isoformat(),
         "ends_on": (start + timedelta(days=400)).isoformat(),
         "district_code": "330206",
+        # valid for every occupation used here (welders must name one of theirs)
+        "cluster_version": "2025",
+        "cluster_code": "nev_high_end_equipment",
     }
     with httpx.Client(base_url=base, timeout=60) as http:
         r = http.post("/api/v1/offerings", json=body, headers=headers)

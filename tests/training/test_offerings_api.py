@@ -38,7 +38,7 @@ def test_validation_against_reference_data_writes_nothing(world, client, session
     assert count(session, Offering) == 0
     ok = client.post(
         "/api/v1/offerings",
-        json=base | {"cluster_version": "2023", "cluster_code": "digital_industry"},
+        json=base | {"cluster_version": "2023", "cluster_code": "high_end_equipment"},
         headers=world.trainer,
     )
     assert ok.status_code == 201 and ok.json()["organization_id"] == str(world.org.id)

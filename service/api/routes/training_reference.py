@@ -10,6 +10,7 @@ from service.api.pagination import PLAIN_TEXT, Page, PageParamsDep, paginate
 from service.api.problems import not_found
 from service.core.search import contains_text
 from service.training.reference_checks import load_policy
+from service.training.reference_data import OCCUPATION_CLUSTERS
 from service.training.reference_models import (
     RefCluster,
     RefClusterVersion,
@@ -34,6 +35,15 @@ def _levels(session: Session, codes: list[str]) -> dict[str, list[int]]:
     for row in rows:
         out[row.occupation_code].append(row.level)
     return {code: sorted(levels, reverse=True) for code, levels in out.items()}
+
+
+def _occupation_answer(code: str, name: str, levels: list[int]) -> dict:
+    """One occupation with its levels and, per edition of the "361" list, its clusters (empty:
+    the occupation implies no cluster, so an offering of it accepts any or none)."""
+    clusters = {
+        version: list(by_code.get(code, ())) for version, by_code in OCCUPATION_CLUSTERS.items()
+    }
+    return {"code": code, "name": name, "levels": levels, "clusters": clusters}
 
 
 @router.get("/districts")
@@ -84,7 +94,7 @@ def occupations(
         )
     rows, total = paginate(session, stmt, params)
     levels_by_code = _levels(session, [r.code for r in rows])
-    items = [{"code": r.code, "name": r.name, "levels": levels_by_code[r.code]} for r in rows]
+    items = [_occupation_answer(r.code, r.name, levels_by_code[r.code]) for r in rows]
     return Page(items=items, total=total, limit=params.limit, offset=params.offset)
 
 
@@ -93,7 +103,7 @@ def occupation(code: str, session: SessionDep):
     row = session.get(RefOccupation, code)
     if row is None:
         raise not_found("Occupation")
-    return {"code": row.code, "name": row.name, "levels": _levels(session, [code])[code]}
+    return _occupation_answer(row.code, row.name, _levels(session, [code])[code])
 
 
 def _vocabulary(model):
