@@ -74,10 +74,9 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         ensure_key_at_startup(settings)
         relay = None
         if relay_wanted:
-            from service.jobs.celery_app import celery
             from service.jobs.relay import RelayThread
 
-            relay = RelayThread(celery, interval=settings.outbox_poll_seconds)
+            relay = RelayThread(interval=settings.outbox_poll_seconds)  # loads Celery itself
             relay.start()
         app.state.relay = relay
         # What start-up built (modules, routes, schemas: some 300,000 objects) lives as long as

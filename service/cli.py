@@ -63,7 +63,6 @@ def serve(
     import uvicorn
 
     from service.app import create_app
-    from service.core.migrate import upgrade
     from service.core.settings import get_settings
 
     settings = get_settings()
@@ -71,7 +70,13 @@ def serve(
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url()
     if migrate if migrate is not None else url.startswith("sqlite"):
-        upgrade(url)
+        from service.core.db import get_engine
+        from service.core.schema_head import at_head
+
+        if not at_head(get_engine()):  # Alembic only when there is something to do
+            from service.core.migrate import upgrade
+
+            upgrade(url)
     from service.core.observability.logging import UVICORN_LOGGING, configure_logging
     from service.jobs.spool import sweep_spool
 

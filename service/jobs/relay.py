@@ -84,7 +84,12 @@ def relay_pending(app: Celery, engine=None, limit: int = 200) -> int:
 class RelayThread(threading.Thread):
     """Polls the outbox in the background of a process until stopped."""
 
-    def __init__(self, app: Celery, interval: float = 1.0, sweep_every: float = SWEEP_EVERY):
+    def __init__(
+        self, app: Celery | None = None, interval: float = 1.0, sweep_every: float = SWEEP_EVERY
+    ):
+        """``app=None``: the thread loads the project's Celery app itself, so a process that
+        starts a relay (the API on the embedded default) does not wait for Celery and its
+        transport to import before it answers."""
         super().__init__(name="outbox-relay", daemon=True)
         self.app = app
         self.interval = interval
@@ -93,6 +98,10 @@ class RelayThread(threading.Thread):
         self.wake = threading.Event()
 
     def run(self) -> None:
+        if self.app is None:
+            from service.jobs.celery_app import celery
+
+            self.app = celery
         next_sweep = time.monotonic()  # at start, then every ``sweep_every`` seconds
         while not self._stop_event.is_set():
             try:
