@@ -1,6 +1,6 @@
 """Benchmark: ``POST /api/v1/verify`` over real HTTP against the same server's ``/healthz``.
 
-Starts the service in this process (``create_app``, the embedded default: SQLite under a
+Starts the service in the bench's process (``create_app``, the embedded default: SQLite under a
 temporary var dir, uvicorn in a thread), issues a few credentials with the service's own
 issuing code, then measures requests per second at concurrency ``C`` (default 16, threads
 sharing one keep-alive ``httpx.Client`` each) for
@@ -12,10 +12,11 @@ sharing one keep-alive ``httpx.Client`` each) for
   the server, the event loop and the client).
 
 The load comes from a separate process (this script with ``--load``), so the clients do not
-share the server's interpreter lock and the ratio is the server's own. Prints both rates and
-verify/healthz (goal: at least 0.5). The verify rate limit is lifted for the run. Usage::
+share the server's interpreter lock and the ratio is the server's own (goal: verify at least
+0.5 of healthz). Every answer is checked (200, and "valid" for verify). The verify rate limit is
+lifted for the run. Usage::
 
-    uv run python bench/bench_verify_http.py [SECONDS] [CONCURRENCY]   # defaults 5 and 16
+    uv run python -m bench --only verify_http [--rounds N] [--quick]
 """
 
 from __future__ import annotations
@@ -30,41 +31,49 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from live_server import free_port, serve  # noqa: E402
+from bench.harness import Figure, Scale, check, main_for  # noqa: E402
+from bench.live_server import free_port, serve  # noqa: E402
 
 CREDENTIALS = 8
 
 
 def _rate(call, seconds: float, concurrency: int) -> float:
-    """Completed calls per second over ``seconds`` with ``concurrency`` threads."""
+    """Completed calls per second over ``seconds`` with ``concurrency`` threads. The clients
+    (each builds an SSL context, slow on a busy machine) are made before the clock starts."""
     import httpx
 
-    stop = time.perf_counter() + seconds
+    clients = [httpx.Client(timeout=30) for _ in range(concurrency)]
     counts = [0] * concurrency
     errors: list[str] = []
+    ready = threading.Barrier(concurrency + 1)
+    stop = 0.0
 
     def worker(i: int) -> None:
-        with httpx.Client(timeout=30) as client:
-            n = 0
-            while time.perf_counter() < stop:
-                problem = call(client, i + n * concurrency)
-                if problem:
-                    errors.append(problem)
-                    return
-                n += 1
-            counts[i] = n
+        client, n = clients[i], 0
+        ready.wait()
+        while time.perf_counter() < stop:
+            problem = call(client, i + n * concurrency)
+            if problem:
+                errors.append(problem)
+                return
+            n += 1
+        counts[i] = n
 
-    started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
     for t in threads:
         t.start()
+    started = time.perf_counter()
+    stop = started + seconds
+    ready.wait()
     for t in threads:
         t.join()
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        client.close()
     if errors:
-        raise SystemExit(f"request failed: {errors[0]}")
-    return sum(counts) / (time.perf_counter() - started)
+        raise SystemExit(f"request failed: {errors[0]}")  # the round reports it
+    return sum(counts) / elapsed
 
 
 def _load(base: str, route: str, seconds: float, concurrency: int, tokens_file: str) -> None:
@@ -86,11 +95,8 @@ def _load(base: str, route: str, seconds: float, concurrency: int, tokens_file: 
 
 
 def _measure(base: str, route: str, seconds: float, concurrency: int, tokens_file: str) -> float:
-    """Requests per second of ``route``; adds this (server) process's CPU seconds to
-    ``CPU[route]`` and the requests to ``DONE[route]``."""
+    """Requests per second of ``route``, from a load process of its own."""
     import subprocess
-
-    cpu = time.process_time()
 
     out = subprocess.run(  # noqa: S603 - this script, our own arguments
         [sys.executable, __file__, "--load", base, route, str(seconds), str(concurrency)]
@@ -99,85 +105,88 @@ def _measure(base: str, route: str, seconds: float, concurrency: int, tokens_fil
         text=True,
         check=False,
     )
-    if out.returncode != 0:
-        raise SystemExit(out.stderr or out.stdout)
-    rate = float(out.stdout.strip().splitlines()[-1])
-    CPU[route] = CPU.get(route, 0.0) + time.process_time() - cpu
-    DONE[route] = DONE.get(route, 0) + int(rate * seconds)
-    return rate
+    check(out.returncode == 0, f"load on {route} failed: {(out.stderr or out.stdout)[-2000:]}")
+    return float(out.stdout.strip().splitlines()[-1])
 
 
-CPU: dict[str, float] = {}
-DONE: dict[str, int] = {}
+class VerifyHttpBench:
+    name = "verify_http"
 
+    def __init__(self, scale: Scale) -> None:
+        self.seconds = 2.0 if scale.quick else 5.0
+        self.concurrency = 16
+        self.work = Path(tempfile.mkdtemp(prefix="bench-verify-"))
+        port = free_port()
+        os.environ.update(
+            SKILLS_ENV="test",
+            SKILLS_VAR_DIR=str(self.work / "var"),
+            SKILLS_MASTER_KEY="bench-master-key-" + "x" * 32,
+            SKILLS_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+            SKILLS_OUTBOX_RELAY_IN_API="false",
+            SKILLS_LOG_LEVEL="WARNING",
+            SKILLS_RATE_LIMIT_VERIFY="1000000/minute",
+        )
+        from sqlmodel import Session
 
-def main() -> None:
-    seconds = float(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BENCH_SECONDS", 5))
-    concurrency = int(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("BENCH_CONCURRENCY", 16))
-    work = Path(tempfile.mkdtemp(prefix="bench-verify-"))
-    port = free_port()
-    os.environ.update(
-        SKILLS_ENV="test",
-        SKILLS_VAR_DIR=str(work / "var"),
-        SKILLS_MASTER_KEY="bench-master-key-" + "x" * 32,
-        SKILLS_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-        SKILLS_OUTBOX_RELAY_IN_API="false",
-        SKILLS_LOG_LEVEL="WARNING",
-        SKILLS_RATE_LIMIT_VERIFY="1000000/minute",
-    )
-    from sqlmodel import Session
+        from service.app import create_app
+        from service.core.db import get_engine
+        from service.core.migrate import upgrade
+        from service.core.settings import get_settings
+        from service.issuing.keys import ensure_issuer_key
+        from service.issuing.service import issue
 
-    from service.app import create_app
-    from service.core.db import get_engine
-    from service.core.migrate import upgrade
-    from service.core.settings import get_settings
-    from service.issuing.keys import ensure_issuer_key
-    from service.issuing.service import issue
-
-    settings = get_settings()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url())
-    tokens: list[str] = []
-    with Session(get_engine(), expire_on_commit=False) as session:
-        ensure_issuer_key(session, settings)
-        session.commit()
-        for n in range(CREDENTIALS):
-            outcome = issue(
-                session,
-                settings,
-                learner_uuid=uuid.uuid4(),
-                id_number=None,
-                occupation_code="6-31-01-03",
-                level=4,
-                hours=72,
-                score=88,
-                enrollment_ref=f"rpl:bench-{n}",
-            )
+        settings = get_settings()
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.resolved_database_url())
+        tokens: list[str] = []
+        with Session(get_engine(), expire_on_commit=False) as session:
+            ensure_issuer_key(session, settings)
             session.commit()
-            tokens.append(outcome.credential.jwt)
-
-    tokens_file = work / "tokens.txt"
-    tokens_file.write_text("\n".join(tokens))
-    server, _thread = serve(create_app(settings, start_relay=False), port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        rates: dict[str, list[float]] = {"verify": [], "healthz": []}
-        _measure(base, "verify", 1, 2, str(tokens_file))  # warm: the status list is signed once
-        for _round in range(2):  # alternate, so both see the same machine load
-            for route in ("healthz", "verify"):
-                rates[route].append(
-                    _measure(base, route, seconds / 2, concurrency, str(tokens_file))
+            for n in range(CREDENTIALS):
+                outcome = issue(
+                    session,
+                    settings,
+                    learner_uuid=uuid.uuid4(),
+                    id_number=None,
+                    occupation_code="6-31-01-03",
+                    level=4,
+                    hours=72,
+                    score=88,
+                    enrollment_ref=f"rpl:bench-{n}",
                 )
-    finally:
-        server.should_exit = True
-    v, h = max(rates["verify"]), max(rates["healthz"])
-    print(f"concurrency {concurrency}, {seconds:.0f}s per route, {len(tokens)} credentials")
-    print(f"POST /api/v1/verify  {v:8.1f} req/s")
-    print(f"GET  /healthz        {h:8.1f} req/s")
-    print(f"verify / healthz     {v / h:8.2f}  (goal >= 0.50)")
-    for route in ("verify", "healthz"):
-        ms = 1000 * CPU[route] / max(1, DONE[route])
-        print(f"server CPU per {route:8s} {ms:6.2f} ms (all threads of the server process)")
+                session.commit()
+                tokens.append(outcome.credential.jwt)
+        self.tokens_file = self.work / "tokens.txt"
+        self.tokens_file.write_text("\n".join(tokens))
+        self.server, _thread = serve(create_app(settings, start_relay=False), port)
+        self.base = f"http://127.0.0.1:{port}"
+        _measure(self.base, "verify", 1, 2, str(self.tokens_file))  # the status list, signed once
+
+    def round(self) -> list[Figure]:
+        args = (self.seconds, self.concurrency, str(self.tokens_file))
+        healthz = _measure(self.base, "healthz", *args)
+        verify = _measure(self.base, "verify", *args)
+        c = self.concurrency
+        return [
+            Figure(
+                "healthz", f"GET /healthz, concurrency {c} (the server's ceiling)", healthz, "/s"
+            ),
+            Figure(
+                "verify",
+                f"POST /api/v1/verify, concurrency {c}",
+                verify,
+                "/s",
+                baseline="healthz",
+                goal=0.5,
+            ),
+        ]
+
+    def close(self) -> None:
+        self.server.should_exit = True
+
+
+def open_bench(scale: Scale) -> VerifyHttpBench:
+    return VerifyHttpBench(scale)
 
 
 if __name__ == "__main__":
@@ -185,4 +194,4 @@ if __name__ == "__main__":
         _base, _route, _seconds, _concurrency, _tokens = sys.argv[2:7]
         _load(_base, _route, float(_seconds), int(_concurrency), _tokens)
     else:
-        main()
+        main_for("verify_http", open_bench)
