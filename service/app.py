@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         if relay_wanted:
             from service.jobs.relay import RelayThread
 
-            relay = RelayThread(interval=settings.outbox_poll_seconds)  # loads Celery itself
+            relay = RelayThread(_celery_app, interval=settings.outbox_poll_seconds)
             relay.start()
         app.state.relay = relay
         # What start-up built (modules, routes, schemas: some 300,000 objects) lives as long as
@@ -137,3 +137,10 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)
     return app
+
+
+def _celery_app():
+    """Celery and its transport, imported by the relay thread, not before /healthz answers."""
+    from service.jobs.celery_app import celery
+
+    return celery

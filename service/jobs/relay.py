@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from celery import Celery
@@ -85,23 +86,24 @@ class RelayThread(threading.Thread):
     """Polls the outbox in the background of a process until stopped."""
 
     def __init__(
-        self, app: Celery | None = None, interval: float = 1.0, sweep_every: float = SWEEP_EVERY
+        self,
+        app: Celery | Callable[[], Celery],
+        interval: float = 1.0,
+        sweep_every: float = SWEEP_EVERY,
     ):
-        """``app=None``: the thread loads the project's Celery app itself, so a process that
-        starts a relay (the API on the embedded default) does not wait for Celery and its
-        transport to import before it answers."""
+        """``app`` may be a function that returns the Celery app: the thread then calls it
+        itself, so a process that starts a relay (the API on the embedded default) does not
+        wait for Celery and its transport to import before it answers."""
         super().__init__(name="outbox-relay", daemon=True)
-        self.app = app
+        self._app_source = app
         self.interval = interval
         self.sweep_every = sweep_every
         self._stop_event = threading.Event()
         self.wake = threading.Event()
 
     def run(self) -> None:
-        if self.app is None:
-            from service.jobs.celery_app import celery
-
-            self.app = celery
+        source = self._app_source
+        self.app = source if isinstance(source, Celery) else source()
         next_sweep = time.monotonic()  # at start, then every ``sweep_every`` seconds
         while not self._stop_event.is_set():
             try:
