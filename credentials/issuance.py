@@ -74,7 +74,10 @@ def find_existing(session: Session, enrollment_ref: str, achievement_id: str) ->
     ).first()
 
 
-def _existing_for(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+def existing_for(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The credentials already minted for these (enrollment_ref, achievement id) pairs."""
+    if not pairs:
+        return {}
     refs = {ref for ref, _ in pairs}
     rows = session.exec(select(Credential).where(col(Credential.enrollment_ref).in_(refs))).all()
     return {
@@ -144,7 +147,7 @@ def issue_batch(
     if not requests:
         return []
     pairs = {r.pair for r in requests}
-    found = _existing_for(session, pairs)
+    found = existing_for(session, pairs)
     to_mint: list[IssueRequest] = []
     seen: set[tuple[str, str]] = set(found)
     for request in requests:

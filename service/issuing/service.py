@@ -178,10 +178,20 @@ def issue_many(
         if settings.credential_validity_days
         else None
     )
+    achievements: dict[int, dict] = {}
     for n, item in enumerate(items):
         try:
-            ach = _achievement_for(settings, item)
-            existing = issuance.find_existing(session, item.enrollment_ref, ach["id"])
+            achievements[n] = _achievement_for(settings, item)
+        except IssuingError as exc:
+            results[n] = exc
+    # what was minted before, in one query for the lot (a job issues 50 at a time)
+    minted_before = issuance.existing_for(
+        session, {(items[n].enrollment_ref, ach["id"]) for n, ach in achievements.items()}
+    )
+    for n, ach in achievements.items():
+        item = items[n]
+        try:
+            existing = minted_before.get((item.enrollment_ref, ach["id"]))
             if existing is not None:
                 results[n] = IssueOutcome(_same_learner(existing, item.learner_uuid), False)
                 continue
