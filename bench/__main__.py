@@ -9,7 +9,6 @@ database; each makes and drops its own scratch database).
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
@@ -46,8 +45,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown bench: {', '.join(unknown)}")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    opens = {n: importlib.import_module(BENCHES[n]).open_bench for n in names}
-    run(opens, args.rounds, Scale(quick=args.quick), args.json)
+    # each bench in a process of its own (bench.harness), rounds interleaved across them
+    run({n: BENCHES[n] for n in names}, args.rounds, Scale(quick=args.quick), args.json)
 
 
 if __name__ == "__main__":

@@ -225,21 +225,105 @@ def machine() -> dict:
 OpenBench = Callable[[Scale], Bench]
 
 
+class _Isolated:
+    """A bench in a process of its own, driven round by round over a pipe.
+
+    Benches set environment variables, start servers and cache settings and engines per
+    process; apart, none of that leaks into the next bench, and each one's memory is its own.
+    The bench's own output goes to stderr; stdout carries one JSON line per answer.
+    """
+
+    def __init__(self, name: str, module: str, scale: Scale) -> None:
+        import subprocess
+
+        self.name = name
+        args = [sys.executable, "-m", "bench.harness", "--worker", module]
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            args + (["--quick"] if scale.quick else []),
+            cwd=Path(__file__).resolve().parent.parent,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._answer()  # ready, once set up
+
+    def _answer(self) -> list:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise BenchCheckFailed(f"bench {self.name} exited (status {self.proc.wait()})")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise BenchCheckFailed(f"bench {self.name}: {answer['error']}")
+        return answer["figures"]
+
+    def round(self) -> list[Figure]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("round\n")
+        self.proc.stdin.flush()
+        return [Figure(**f) for f in self._answer()]
+
+    def close(self) -> None:
+        if self.proc.poll() is None and self.proc.stdin is not None:
+            try:
+                self.proc.stdin.write("close\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=120)
+            except Exception:  # noqa: BLE001 - a stuck bench is killed, never left behind
+                self.proc.kill()
+
+
+def _worker(module: str, quick: bool) -> None:
+    """The other end of :class:`_Isolated`."""
+    import importlib
+    import traceback
+
+    protocol = sys.stdout
+    sys.stdout = sys.stderr  # prints of the bench must not break the protocol
+
+    def say(answer: dict) -> None:
+        protocol.write(json.dumps(answer) + "\n")
+        protocol.flush()
+
+    try:
+        bench = importlib.import_module(module).open_bench(Scale(quick=quick))
+    except Exception as exc:  # noqa: BLE001 - reported to the runner, which stops
+        traceback.print_exc()
+        say({"error": f"set-up failed: {exc!r}"})
+        return
+    say({"figures": []})
+    try:
+        for command in sys.stdin:
+            if command.strip() != "round":
+                break
+            try:
+                say({"figures": [asdict(f) for f in bench.round()]})
+            except Exception as exc:  # noqa: BLE001
+                traceback.print_exc()
+                say({"error": f"round failed: {exc!r}"})
+                break
+    finally:
+        bench.close()
+
+
 def run(
-    benches: dict[str, OpenBench],
+    benches: dict[str, OpenBench] | dict[str, str],
     rounds: int,
     scale: Scale,
     json_path: Path | None,
     out=sys.stdout,
 ) -> list[Summary]:
-    """Open every bench, run ``rounds`` interleaved rounds, print the table, write the JSON."""
+    """Open every bench (a module name: in a process of its own; a function: in this process),
+    run ``rounds`` interleaved rounds, print the table, write the JSON."""
     opened: dict[str, Bench] = {}
     figures: dict[str, list[list[Figure]]] = {name: [] for name in benches}
     started = datetime.now(UTC)
     try:
-        for name, open_bench in benches.items():
+        for name, source in benches.items():
             print(f"# setting up {name}", file=out, flush=True)
-            opened[name] = open_bench(scale)
+            opened[name] = (
+                _Isolated(name, source, scale) if isinstance(source, str) else source(scale)
+            )
         for number in range(1, rounds + 1):
             for name, bench in opened.items():
                 print(f"# round {number}/{rounds}: {name}", file=out, flush=True)
@@ -265,8 +349,8 @@ def run(
 
 
 def main_for(name: str, open_bench: OpenBench, argv: list[str] | None = None) -> None:
-    """Standalone entry of one bench module: the same rounds, table and JSON as ``python -m
-    bench`` gives for all."""
+    """Standalone entry of one bench module (in this process): the same rounds, table and JSON
+    as ``python -m bench`` gives for all."""
     import argparse
 
     parser = argparse.ArgumentParser(description=f"bench {name}")
@@ -275,3 +359,8 @@ def main_for(name: str, open_bench: OpenBench, argv: list[str] | None = None) ->
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     run({name: open_bench}, args.rounds, Scale(quick=args.quick), args.json)
+
+
+if __name__ == "__main__" and len(sys.argv) >= 3 and sys.argv[1] == "--worker":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    _worker(sys.argv[2], "--quick" in sys.argv[3:])
