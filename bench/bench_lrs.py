@@ -1,25 +1,27 @@
 """The LRS on PostgreSQL: statement writes, and first pages of the common queries at scale.
 
-1. ``POST /xAPI/statements`` (in-process app, HTTP Basic API key, xAPI 1.0.3) in batches of 1
-   and of 50: statements per second, next to a plain psycopg ``executemany`` of the same rows
-   into ``lrs_statement`` in the same run (the API also validates, compares ids, writes the
-   agent/activity index rows and activity definitions, and projects into training).
-2. ``--rows`` statements (default 10,000,000) loaded with ``COPY FROM STDIN`` into
-   ``lrs_statement`` and its agent/activity side tables, then the median latency of the first
-   page (``--limit``, default 200) of: a registration; a verb since 30 days; an activity; an
-   agent, each through :func:`service.lrs.query.run_query`, next to the same query with index
-   scans turned off (a sequential scan), with the ratio.
+1. ``POST /xAPI/statements`` (in-process app through the test client, HTTP Basic API key,
+   xAPI 1.0.3) in batches of 1 and of 50: statements per second, next to a plain psycopg
+   ``executemany`` of the same rows (fresh ids) into ``lrs_statement`` in the same round, one
+   commit per batch as the API does. The API also validates, compares ids, writes the
+   agent/activity index rows and activity definitions, and projects into training; the goal
+   for batches of 50 is 30% of the plain insert.
+2. ``lrs_statement`` and its agent/activity side tables loaded with ``COPY FROM STDIN`` (once,
+   in set-up: 1,000,000 statements, about 6 minutes on 2 busy cores, or 200,000 with
+   ``--quick``), then the median latency of the first page (limit 200) of: a registration; a
+   verb since 30 days; an activity; an agent, each through :func:`service.lrs.query.run_query`,
+   next to the same query with index scans turned off (a sequential scan: what a store without
+   the indexes would do).
 
-    SKILLS_BENCH_DATABASE_URL=postgresql://... uv run python bench/bench_lrs.py \
-        [--rows 1000000] [--posts 1000] [--limit 200] [--keep]
+    uv run python -m bench --only lrs [--rounds N] [--quick]
+    uv run python bench/bench_lrs.py [--rounds N] [--quick]
 
-A scratch database is created inside that server, migrated, and dropped at the end (unless
-``--keep``).
+A scratch database is created in ``SKILLS_BENCH_DATABASE_URL``'s server (default the local
+``test`` database's), migrated, and dropped at the end.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
 import json
@@ -37,6 +39,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import Figure, Scale, check, main_for, rate  # noqa: E402
 from service.core.db import normalise_url  # noqa: E402
 
 SERVER = os.environ.get("SKILLS_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -48,36 +51,15 @@ VERB_WEIGHTS = [40, 25, 10, 8, 5, 2, 5, 5]
 # The same query without its indexes: what a store without them would do.
 SEQ_ONLY = ("enable_indexscan = off", "enable_bitmapscan = off", "enable_indexonlyscan = off")
 TABLES = ("lrs_statement", "lrs_statement_agent", "lrs_statement_activity")
+PAGE = 200
+PLAIN_INSERT = (
+    "INSERT INTO lrs_statement (statement_id, stored, timestamp, verb_id, actor_key, object_type,"
+    " object_key, registration, voided, content, comparison_hash, attachment_hashes, stored_by)"
+    " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--posts", type=int, default=1000, help="statements per POST run")
-    parser.add_argument("--limit", type=int, default=200)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args()
-    server = make_url(normalise_url(SERVER))
-    name = f"skills_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        run(url, args)
-    finally:
-        from service.core.db import get_engine
-
-        get_engine().dispose()
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _statement(rng: random.Random, registration: str | None = None) -> dict:
+def _statement(rng: random.Random) -> dict:
     person = rng.randrange(100_000)
     return {
         "id": str(uuid.uuid4()),
@@ -89,83 +71,18 @@ def _statement(rng: random.Random, registration: str | None = None) -> dict:
             "definition": {"name": {"en-US": "an activity"}},
         },
         "result": {"completion": True, "duration": "PT5M"},
-        "context": {"registration": registration or str(uuid.uuid4())},
+        "context": {"registration": str(uuid.uuid4())},
         "timestamp": datetime.now(UTC).isoformat(),
     }
 
 
-def run(url: str, args) -> None:
-    os.environ.update(
-        SKILLS_DATABASE_URL=url,
-        SKILLS_ENV="test",
-        SKILLS_OUTBOX_RELAY_IN_API="false",
-        SKILLS_MASTER_KEY="bench-master-key-" + "x" * 32,
-        SKILLS_LOG_LEVEL="WARNING",
-        SKILLS_VAR_DIR=f"/tmp/{uuid.uuid4().hex}",
-        SKILLS_PUBLIC_BASE_URL="https://bench.test",
-    )
-    from service.accounts.sessions import create_api_key
-    from service.accounts.users import create_user
-    from service.core.db import session_scope
-    from service.core.migrate import upgrade
-
-    upgrade(url)
-    with session_scope() as s:
-        user = create_user(s, email="p@bench", role="platform", password="bench-password-1")
-        key, secret = create_api_key(s, user, "bench")
-        basic = base64.b64encode(f"{key.client_id}:{secret}".encode()).decode()
-        user_id = user.id
-    raw = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    writes(raw, basic, user_id, args.posts)
-    load(raw, args.rows)
-    queries(raw, user_id, args.limit)
-
-
-# --- 1. writes ---------------------------------------------------------------------------------
-
-
-def writes(raw: str, basic: str, user_id, posts: int) -> None:
-    import psycopg
-    from fastapi.testclient import TestClient
-
-    from service.app import create_app
-
-    rng = random.Random(1)
-    headers = {"Authorization": f"Basic {basic}", "X-Experience-API-Version": "1.0.3"}
-    print(f"POST /xAPI/statements, {posts} statements per run")
-    with TestClient(create_app(start_relay=False)) as client:
-        for batch in (1, 50):
-            statements = [_statement(rng) for _ in range(posts)]
-            t0 = time.perf_counter()
-            for i in range(0, posts, batch):
-                r = client.post("/xAPI/statements", json=statements[i : i + batch], headers=headers)
-                assert r.status_code == 200, r.text
-            api_s = time.perf_counter() - t0
-            rows = [_row(s, user_id) for s in (_statement(rng) for _ in range(posts))]
-            with psycopg.connect(raw) as conn, conn.cursor() as cur:
-                t0 = time.perf_counter()
-                for i in range(0, posts, batch):
-                    cur.executemany(
-                        "INSERT INTO lrs_statement (statement_id, stored, timestamp, verb_id,"
-                        " actor_key, object_type, object_key, registration, voided, content,"
-                        " comparison_hash, attachment_hashes, stored_by)"
-                        " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                        rows[i : i + batch],
-                    )
-                    conn.commit()
-                raw_s = time.perf_counter() - t0
-            print(
-                f"  batches of {batch:>2}: API {posts / api_s:8.0f} statements/s,"
-                f" plain executemany {posts / raw_s:8.0f}/s, API / plain {raw_s / api_s:6.1%}"
-            )
-
-
-def _row(s: dict, user_id) -> tuple:
+def _plain_row(s: dict, user_id) -> tuple:
+    """The row a bare insert of the statement writes (a fresh id: the API stored this one)."""
     from psycopg.types.json import Jsonb
 
     now = datetime.now(UTC)
     return (
-        s["id"],
+        uuid.uuid4(),
         now,
         now,
         s["verb"]["id"],
@@ -181,12 +98,218 @@ def _row(s: dict, user_id) -> tuple:
     )
 
 
-# --- 2. load -----------------------------------------------------------------------------------
+class LrsBench:
+    name = "lrs"
+
+    def __init__(self, scale: Scale) -> None:
+        self.scale = scale
+        self.rows = scale.pick(1_000_000, 200_000)
+        # Statements per timed run: batch 1 is slow, so it gets fewer.
+        self.posts = {1: scale.pick(200, 100), 50: scale.pick(2000, 500)}
+        self.rng = random.Random(1)
+        server = make_url(normalise_url(SERVER))
+        self.database = f"skills_bench_{uuid.uuid4().hex[:8]}"
+        self.admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.database}"'))
+        self.url = server.set(database=self.database).render_as_string(hide_password=False)
+        self.raw = (
+            make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        self.client = None
+        self.plain = None
+        self.session = None
+        try:
+            self._setup()
+        except BaseException:
+            self.close()
+            raise
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    def _setup(self) -> None:
+        import psycopg
+        from fastapi.testclient import TestClient
+
+        os.environ.update(
+            SKILLS_DATABASE_URL=self.url,
+            SKILLS_ENV="test",
+            SKILLS_OUTBOX_RELAY_IN_API="false",
+            SKILLS_MASTER_KEY="bench-master-key-" + "x" * 32,
+            SKILLS_LOG_LEVEL="WARNING",
+            SKILLS_VAR_DIR=f"/tmp/skills-bench-lrs-{uuid.uuid4().hex}",
+            SKILLS_PUBLIC_BASE_URL="https://bench.test",
+        )
+        from service.core.db import get_engine
+        from service.core.settings import get_settings
+
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        from service.accounts.sessions import create_api_key
+        from service.accounts.users import create_user
+        from service.core.db import session_scope
+        from service.core.migrate import upgrade
+
+        upgrade(self.url)
+        with session_scope() as s:
+            user = create_user(s, email="p@bench", role="platform", password="bench-password-1")
+            key, secret = create_api_key(s, user, "bench")
+            basic = base64.b64encode(f"{key.client_id}:{secret}".encode()).decode()
+            self.user_id = user.id
+        self.headers = {"Authorization": f"Basic {basic}", "X-Experience-API-Version": "1.0.3"}
+        self.load_seconds = _load(self.raw, self.rows)
+        print(f"# lrs: loaded {self.rows:,} statements in {self.load_seconds:.0f} s", flush=True)
+        from service.app import create_app
+
+        self.client = TestClient(create_app(start_relay=False))
+        self.client.__enter__()
+        self.plain = psycopg.connect(self.raw)
+        self._post(self._statements(50), 50)  # warm: imports, pools, prepared plans
+        self._plain(self._statements(50), 50)
+        self._query_setup()
+
+    def _query_setup(self) -> None:
+        from sqlmodel import Session
+
+        from service.accounts.access import Principal
+        from service.core.db import get_engine
+        from service.lrs.access import LrsCaller, authority_for
+
+        self.caller = LrsCaller(
+            Principal(self.user_id, "platform", None), authority_for("https://x", "bench")
+        )
+        self.session = Session(get_engine())
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def _statements(self, count: int) -> list[dict]:
+        return [_statement(self.rng) for _ in range(count)]
+
+    def _post(self, statements: list[dict], batch: int) -> float:
+        start = time.perf_counter()
+        for i in range(0, len(statements), batch):
+            chunk = statements[i : i + batch]
+            r = self.client.post("/xAPI/statements", json=chunk, headers=self.headers)
+            check(r.status_code == 200, f"POST /xAPI/statements: {r.status_code} {r.text[:500]}")
+            check(r.json() == [s["id"] for s in chunk], "POST answered other ids than sent")
+        seconds = time.perf_counter() - start
+        with self.plain.cursor() as cur:
+            stored = cur.execute(
+                "SELECT count(*) FROM lrs_statement WHERE statement_id = ANY(%s)",
+                ([uuid.UUID(s["id"]) for s in statements],),
+            ).fetchone()[0]
+        self.plain.commit()
+        check(stored == len(statements), f"{stored} of {len(statements)} statements stored")
+        return seconds
+
+    def _plain(self, statements: list[dict], batch: int) -> float:
+        rows = [_plain_row(s, self.user_id) for s in statements]
+        with self.plain.cursor() as cur:
+            start = time.perf_counter()
+            for i in range(0, len(rows), batch):
+                cur.executemany(PLAIN_INSERT, rows[i : i + batch])
+                self.plain.commit()
+            seconds = time.perf_counter() - start
+        return seconds
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def _query_cases(self) -> dict:
+        from service.lrs.query import StatementQuery
+
+        rng = random.Random(3)
+        since = (datetime.now(UTC) - timedelta(days=30)).isoformat()
+        registrations = self.rows // 20
+        return {
+            "registration": lambda: StatementQuery(
+                registration=str(uuid.UUID(int=rng.randrange(registrations) + 1)), limit=PAGE
+            ),
+            "verb": lambda: StatementQuery(verb=VERBS[3], since=since, limit=PAGE),
+            "activity": lambda: StatementQuery(
+                activity=f"https://bench.test/activity/{rng.randrange(10_000)}", limit=PAGE
+            ),
+            "agent": lambda: StatementQuery(
+                agent=f"Agent|mbox:mailto:p{rng.randrange(100_000)}@bench.test", limit=PAGE
+            ),
+        }
+
+    def _first_page(self, make, runs: int, settings: tuple[str, ...] = ()) -> float:
+        """Median seconds of ``run_query``'s first page, each run in its own transaction."""
+        from service.lrs.query import run_query
+
+        times = []
+        for _ in range(runs):
+            for setting in settings:
+                self.session.execute(text(f"SET LOCAL {setting}"))
+            start = time.perf_counter()
+            page = run_query(self.session, make(), self.caller)
+            times.append(time.perf_counter() - start)
+            check(len(page.statements) <= PAGE, "a first page longer than the limit")
+            self.session.rollback()
+        return statistics.median(times)
+
+    # --- a round ------------------------------------------------------------------------------
+
+    def round(self) -> list[Figure]:
+        figures = []
+        for batch in (1, 50):
+            count = self.posts[batch]
+            statements = self._statements(count)
+            api = self._post(statements, batch)
+            plain = self._plain(statements, batch)
+            base = f"plain{batch}"
+            figures += [
+                Figure(base, f"plain executemany, batches of {batch}", rate(count, plain), "/s"),
+                Figure(
+                    f"post{batch}",
+                    f"POST /xAPI/statements, batches of {batch}",
+                    rate(count, api),
+                    "/s",
+                    baseline=base,
+                    goal=0.3 if batch == 50 else None,
+                ),
+            ]
+        label = f"{self.rows // 1000:,}k"
+        for name, make in self._query_cases().items():
+            scan = self._first_page(make, 1, SEQ_ONLY)
+            indexed = self._first_page(make, 11)
+            figures += [
+                Figure(
+                    f"scan_{name}",
+                    f"first page by {name}, sequential scan ({label})",
+                    scan * 1000,
+                    "ms",
+                    "lower",
+                ),
+                Figure(
+                    f"page_{name}",
+                    f"first page by {name}, indexed ({label})",
+                    indexed * 1000,
+                    "ms",
+                    "lower",
+                    baseline=f"scan_{name}",
+                ),
+            ]
+        return figures
+
+    def close(self) -> None:
+        from service.core.db import get_engine
+
+        if self.session is not None:
+            self.session.close()
+        if self.client is not None:
+            self.client.__exit__(None, None, None)
+        if self.plain is not None:
+            self.plain.close()
+        get_engine().dispose()
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
+        self.admin.dispose()
 
 
-def load(raw: str, rows: int) -> None:
+def _load(raw: str, rows: int) -> float:
     """COPY ``rows`` statements (20 per registration, 10,000 activities, 100,000 people, a year
-    of ``stored``) with the indexes dropped, then rebuild them and ANALYZE."""
+    of ``stored``) with the indexes dropped, then rebuild them and ANALYZE; the seconds taken."""
     import psycopg
 
     rng = random.Random(2)
@@ -244,7 +367,6 @@ def load(raw: str, rows: int) -> None:
             ):
                 with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     copy.write(buffer.getvalue())
-        loaded = time.perf_counter() - t0
         for definition, _ in indexes:
             cur.execute(definition)
         cur.execute(
@@ -252,66 +374,12 @@ def load(raw: str, rows: int) -> None:
             " (SELECT max(seq) FROM lrs_statement))"
         )
         cur.execute("VACUUM ANALYZE")
-    print(
-        f"loaded {rows} statements with COPY in {loaded:.0f} s,"
-        f" indexes and ANALYZE {time.perf_counter() - t0 - loaded:.0f} s"
-    )
+    return time.perf_counter() - t0
 
 
-# --- 3. queries --------------------------------------------------------------------------------
-
-
-def queries(raw: str, user_id, limit: int) -> None:
-    from sqlmodel import Session
-
-    from service.accounts.access import Principal
-    from service.core.db import get_engine
-    from service.lrs.access import LrsCaller, authority_for
-    from service.lrs.query import StatementQuery, run_query
-
-    caller = LrsCaller(Principal(user_id, "platform", None), authority_for("https://x", "bench"))
-    with Session(get_engine()) as session:
-        count = session.execute(text("SELECT count(*) FROM lrs_statement")).scalar_one()
-        rng = random.Random(3)
-        since = (datetime.now(UTC) - timedelta(days=30)).isoformat()
-
-        def some_registration():
-            return str(uuid.UUID(int=rng.randrange(count // 20) + 1))
-
-        def some_activity():
-            return f"https://bench.test/activity/{rng.randrange(10_000)}"
-
-        def some_agent():
-            return f"Agent|mbox:mailto:p{rng.randrange(100_000)}@bench.test"
-
-        cases = {
-            "registration": lambda: StatementQuery(registration=some_registration(), limit=limit),
-            "verb + since 30 days": lambda: StatementQuery(verb=VERBS[3], since=since, limit=limit),
-            "activity": lambda: StatementQuery(activity=some_activity(), limit=limit),
-            "agent": lambda: StatementQuery(agent=some_agent(), limit=limit),
-        }
-        print(f"first page (limit {limit}) at {count} statements: median of the runs")
-        for label, make in cases.items():
-            indexed = _timed(session, lambda q=make: run_query(session, q(), caller), 21)
-            scanned = _timed(session, lambda q=make: run_query(session, q(), caller), 3, SEQ_ONLY)
-            print(
-                f"  {label:<22} indexed {indexed * 1000:9.2f} ms   seq scan"
-                f" {scanned * 1000:10.1f} ms   ratio {scanned / indexed:8.0f}x"
-            )
-
-
-def _timed(session, fn, runs: int, settings: tuple[str, ...] = ()) -> float:
-    """Median wall time of ``fn``, each run in its own transaction after ``SET LOCAL``s."""
-    times = []
-    for _ in range(runs):
-        for setting in settings:
-            session.execute(text(f"SET LOCAL {setting}"))
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        session.rollback()
-    return statistics.median(times)
+def open_bench(scale: Scale) -> LrsBench:
+    return LrsBench(scale)
 
 
 if __name__ == "__main__":
-    main()
+    main_for("lrs", open_bench)

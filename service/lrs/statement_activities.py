@@ -10,11 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
-
-from service.core.timeutil import utcnow
-from service.lrs.models import LrsActivity
 from service.lrs.statement_index import activity_objects
 
 LANGUAGE_MAPS = ("name", "description")
@@ -32,8 +27,9 @@ def merge_definition(current: dict, new: dict) -> dict:
     return merged
 
 
-def remember_activities(session: Session, statements: list[dict]) -> None:
-    """Upsert the definitions of every activity in ``statements`` (one read, one write)."""
+def seen_definitions(statements: list[dict]) -> dict[str, dict]:
+    """Every activity in ``statements`` with the merge of the definitions they carry ({} when
+    none does), in statement order."""
     seen: dict[str, dict] = {}
     for statement in statements:
         for activity in activity_objects(statement):
@@ -45,31 +41,19 @@ def remember_activities(session: Session, statements: list[dict]) -> None:
             seen[activity_id] = (
                 merge_definition(current, definition) if isinstance(definition, dict) else current
             )
-    if not seen:
-        return
-    stored: dict[str, Any] = dict(
-        session.exec(
-            select(LrsActivity.activity_id, LrsActivity.definition).where(
-                col(LrsActivity.activity_id).in_(list(seen))
-            )
-        ).all()
-    )
-    now = utcnow()
-    changes: list[dict[str, Any]] = []
-    for activity_id in sorted(seen):  # a fixed order, so concurrent batches lock alike
+    return seen
+
+
+def changed_definitions(seen: dict[str, dict], stored: dict[str, Any]) -> dict[str, dict]:
+    """The canonical definitions to write: new activities, and stored ones the batch changes;
+    in activity id order, so concurrent batches lock rows alike."""
+    changes: dict[str, dict] = {}
+    for activity_id in sorted(seen):
         if activity_id in stored:
             merged = merge_definition(stored[activity_id], seen[activity_id])
             if merged == stored[activity_id]:
                 continue
         else:
             merged = seen[activity_id]
-        changes.append({"activity_id": activity_id, "definition": merged, "updated": now})
-    if not changes:
-        return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(LrsActivity)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["activity_id"],
-        set_={"definition": stmt.excluded.definition, "updated": stmt.excluded.updated},
-    )
-    session.execute(stmt, changes)
+        changes[activity_id] = merged
+    return changes

@@ -18,20 +18,18 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from service.accounts.models import User
-from service.core.bulk import insert_rows, insert_rows_with_keys
 from service.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from service.core.timeutil import utcnow
-from service.lrs.access import READ_ALL_ROLES, LrsCaller
+from service.lrs.access import LrsCaller
 from service.lrs.attachments import attachment_hashes, check_attachments, save_parts
 from service.lrs.cmi5_rules import after_store, check_batch
 from service.lrs.identifiers import agent_key
-from service.lrs.models import LrsStatement, LrsStatementActivity, LrsStatementAgent
+from service.lrs.models import LrsStatement
 from service.lrs.multipart import Part
 from service.lrs.projection import on_voided, project_statements
-from service.lrs.statement_activities import remember_activities
+from service.lrs.statement_activities import changed_definitions, seen_definitions
+from service.lrs.statement_batch import Known, look_up, write
 from service.lrs.statement_index import (
-    VOIDED,
     activity_relations,
     agent_relations,
     comparison_hash,
@@ -48,9 +46,6 @@ from service.lrs.validation import parse_timestamp, validate_statement
 DEFAULT_STATEMENT_VERSION = {"1.0.3": "1.0.0", "2.0.0": "2.0.0"}
 # How often a batch is retried after losing a race on a statement id to a concurrent request.
 _RACE_RETRIES = 3
-
-
-_TABLE = LrsStatement.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -98,23 +93,23 @@ def store_statements(
         raise BadRequest("xapi-duplicate-id", "The batch holds two statements with the same id.")
     hashes = [comparison_hash(s) for s in statements]
     uploaded = {sha2.lower() for sha2 in parts}
+    activity_ids = list(seen_definitions(statements))
     for _attempt in range(_RACE_RETRIES):
-        fresh = _not_yet_stored(session, ids, hashes)
+        known = look_up(session, ids, activity_ids)
+        fresh = _not_yet_stored(ids, hashes, known)
         if not fresh:
             return ids
         check_batch(session, caller, [statements[i] for i in fresh])  # cmi5 session rules
         try:
             with session.begin_nested():
                 pending = _insert(
-                    session, statements, ids, hashes, fresh, caller, version, uploaded
+                    session, statements, ids, hashes, fresh, caller, version, uploaded, known
                 )
         except IntegrityError:
             continue  # a concurrent request stored one of these ids: compare again
         break
     else:  # pragma: no cover - only under sustained contention on the same ids
         raise Conflict("xapi-statement-conflict", "The statements are being stored concurrently.")
-    _write_index_rows(session, pending)
-    remember_activities(session, [p.statement for p in pending])
     save_parts(session, parts)
     # Projected before voiding, so a target voided in this same batch is reversed like any
     # other; one voided before it arrived feeds nothing.
@@ -141,18 +136,11 @@ def _check_scope(statement: dict, caller: LrsCaller) -> None:
             )
 
 
-def _not_yet_stored(session: Session, ids: list[str], hashes: list[str]) -> list[int]:
+def _not_yet_stored(ids: list[str], hashes: list[str], known: Known) -> list[int]:
     """Indexes of the statements not stored yet; 409 when a stored one differs."""
-    found = dict(
-        session.exec(
-            select(LrsStatement.statement_id, LrsStatement.comparison_hash).where(
-                col(LrsStatement.statement_id).in_([uuid.UUID(i) for i in ids])
-            )
-        ).all()
-    )
     fresh = []
     for index, (sid, digest) in enumerate(zip(ids, hashes, strict=True)):
-        stored = found.get(uuid.UUID(sid))
+        stored = known.hashes.get(sid)
         if stored is None:
             fresh.append(index)
         elif stored != digest:
@@ -172,12 +160,14 @@ def _insert(
     caller: LrsCaller,
     version: str,
     uploaded: set[str],
+    known: Known,
 ) -> list[_Pending]:
     stored = now_ms()
     stored_text = format_instant(stored)
-    voided_on_arrival = _already_voided(session, [ids[i] for i in fresh])
     pending = []
     rows = []
+    agents: list[dict] = []
+    activities: list[dict] = []
     for index in fresh:
         received = statements[index]
         statement = {k: v for k, v in received.items() if v is not None}
@@ -204,10 +194,7 @@ def _insert(
             "object_key": key,
             "registration": uuid.UUID(registration) if registration else None,
             "voids": target,
-            "voided": target is None
-            and _may_void(
-                voided_on_arrival.get(ids[index], []), agent_key(statement["actor"]) or ""
-            ),
+            "voided": target is None and _may_void(known.voiders.get(ids[index], []), actor),
             "content": statement,
             "comparison_hash": hashes[index],
             # Only bodies sent with this statement are served with it: a statement naming
@@ -218,7 +205,17 @@ def _insert(
         }
         rows.append(row)
         pending.append(statement)
-    seqs = insert_rows_with_keys(session, _TABLE, rows, "seq")
+        sid = row["statement_id"]
+        agents += [
+            {"statement_id": sid, "agent_key": key, "relation": rel}
+            for key, rel in sorted(agent_relations(statement))
+        ]
+        activities += [
+            {"statement_id": sid, "activity_id": aid, "relation": rel}
+            for aid, rel in sorted(activity_relations(statement))
+        ]
+    definitions = changed_definitions(seen_definitions(pending), known.definitions)
+    seqs = write(session, rows, agents, activities, definitions, utcnow())
     return [
         _Pending(
             statement,
@@ -239,47 +236,16 @@ def _insert(
     ]
 
 
-def _already_voided(session: Session, ids: list[str]) -> dict[str, list[tuple[str, bool]]]:
-    """For ids among ``ids`` that stored voiding statements target: (the voider's actor key,
-    whether it was stored by unrestricted credentials). A statement may arrive after the
-    statement voiding it, and is voided from the start, but only by a voider allowed to void it
-    (:func:`_may_void`), so nobody can pre-void another person's statement."""
-    rows = session.exec(
-        select(LrsStatement.voids, LrsStatement.actor_key, User.role)
-        .join(User, col(User.id) == LrsStatement.stored_by, isouter=True)
-        .where(
-            col(LrsStatement.voids).in_([uuid.UUID(i) for i in ids]),
-            LrsStatement.verb_id == VOIDED,
-        )
-    ).all()
-    found: dict[str, list[tuple[str, bool]]] = {}
-    for target, actor, role in rows:
-        found.setdefault(str(target), []).append((actor, role in READ_ALL_ROLES))
-    return found
-
-
 def _may_void(voiders: list[tuple[str, bool]], actor_key: str) -> bool:
+    """A statement may arrive after the statement voiding it, and is voided from the start, but
+    only by a voider allowed to void it (unrestricted credentials, or the same actor), so
+    nobody can pre-void another person's statement. ``voiders``: (actor key, unrestricted)."""
     return any(unrestricted or actor == actor_key for actor, unrestricted in voiders)
-
-
-def _write_index_rows(session: Session, pending: list[_Pending]) -> None:
-    agents = [
-        {"seq": p.row.seq, "agent_key": key, "relation": rel, "stored": p.row.stored}
-        for p in pending
-        for key, rel in sorted(agent_relations(p.statement))
-    ]
-    activities = [
-        {"seq": p.row.seq, "activity_id": aid, "relation": rel, "stored": p.row.stored}
-        for p in pending
-        for aid, rel in sorted(activity_relations(p.statement))
-    ]
-    insert_rows(session, LrsStatementAgent.__table__, agents)  # type: ignore[attr-defined]
-    insert_rows(session, LrsStatementActivity.__table__, activities)  # type: ignore[attr-defined]
 
 
 def _apply_voiding(session: Session, pending: list[_Pending], caller: LrsCaller) -> None:
     """Mark each target voided (Data §2.3.2). A voiding statement cannot itself be voided, and a
-    target not stored yet is voided when it arrives (:func:`_already_voided`)."""
+    target not stored yet is voided when it arrives (:func:`_may_void`)."""
     voiding = {p.row.voids: p.row for p in pending if p.row.voids is not None}
     if not voiding:
         return

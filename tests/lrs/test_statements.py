@@ -198,14 +198,14 @@ def test_a_lost_race_on_an_id_is_compared_not_stored_twice(session, world, monke
     sid = str(uuid.uuid4())
     store.store_statements(session, [statement(id=sid)], caller, "1.0.3")
     session.flush()
-    real = store._not_yet_stored
+    real = store.look_up
     calls = []
 
-    def blind_once(session_, ids, hashes):
+    def blind_once(session_, ids, activity_ids):
         calls.append(1)
-        return list(range(len(ids))) if len(calls) == 1 else real(session_, ids, hashes)
+        return store.Known() if len(calls) == 1 else real(session_, ids, activity_ids)
 
-    monkeypatch.setattr(store, "_not_yet_stored", blind_once)
+    monkeypatch.setattr(store, "look_up", blind_once)
     assert store.store_statements(session, [statement(id=sid)], caller, "1.0.3") == [sid]
     assert len(calls) == 2
     assert stored_count(session) == 1
