@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
@@ -79,8 +79,13 @@ def verify_proof(
     *,
     fetch_json: Callable[[str], dict[str, Any]] | None = None,
     expected_purpose: str = "assertionMethod",
+    now: datetime | None = None,
+    leeway: int = 0,
 ) -> ProofResult:
     """Verify the credential's Data Integrity proof (Data Integrity 1.0 §4.4 "Verify Proof").
+
+    With ``now``, a proof whose ``expires`` lies more than ``leeway`` seconds before it is
+    refused (Data Integrity 1.0 §2.1: the proof is not valid after that moment).
 
     Of several proofs, those of a supported suite made for ``expected_purpose`` are tried in
     order and the first that verifies wins; if none does, the first one's failure is raised.
@@ -114,7 +119,7 @@ def verify_proof(
     first_error: ProofError | None = None
     for proof in candidates:
         try:
-            return _verify_one(unsecured, proof, fetch_json, expected_purpose)
+            return _verify_one(unsecured, proof, fetch_json, expected_purpose, now, leeway)
         except ProofError as exc:
             first_error = first_error or exc
     assert first_error is not None
@@ -134,6 +139,8 @@ def _verify_one(
     proof: dict[str, Any],
     fetch_json: Callable[[str], dict[str, Any]] | None,
     purpose: str,
+    now: datetime | None = None,
+    leeway: int = 0,
 ) -> ProofResult:
     suite = _suite(proof)
     assert suite is not None
@@ -143,6 +150,8 @@ def _verify_one(
     if not isinstance(method, str) or not method:
         raise ProofError("malformed_proof", "the proof has no verificationMethod URL")
     _check_dates(proof, need_offset=suite == EDDSA_RDFC_2022)
+    if now is not None and _expired(proof.get("expires"), now, leeway):
+        raise ProofError("proof_expired", f"the proof expired at {proof['expires']}")
     signature = _signature(proof.get("proofValue"))
 
     options = {
@@ -210,6 +219,19 @@ def _check_dates(proof: dict[str, Any], *, need_offset: bool) -> None:
         match = _DATETIME.fullmatch(value) if isinstance(value, str) else None
         if match is None or (need_offset and match["tz"] is None) or not _real_date(value):
             raise ProofError("malformed_proof", f"the proof's {name} is not an XML Schema date")
+
+
+def _expired(expires: Any, now: datetime, leeway: int) -> bool:
+    """Whether a well-formed ``expires`` (``_check_dates`` ran) lies before ``now - leeway``."""
+    if not isinstance(expires, str):
+        return False
+    try:
+        moment = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+    except ValueError:  # a year beyond Python's dates: before 1 has passed, after 9999 not
+        return expires.startswith("-")
+    if moment.tzinfo is None:  # xsd:dateTime without offset (the 2020 suite): read as UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp() < now.timestamp() - leeway
 
 
 def _real_date(value: str) -> bool:

@@ -52,7 +52,7 @@ def verify_embedded_proof(
 
     # -- signature -----------------------------------------------------------------------------
     try:
-        proof = verify_proof(document, fetch_json=ctx.fetch_json)
+        proof = verify_proof(document, fetch_json=ctx.fetch_json, now=ctx.now, leeway=ctx.leeway)
     except ProofError as exc:
         if exc.reason in _UNCHECKABLE:
             run.checks.add("signature", "inconclusive", exc.reason, exc.message)
@@ -131,7 +131,7 @@ def _verified_list(
     if not isinstance(document, dict):
         raise Problem("status_list_malformed", "the status list is not a credential")
     try:
-        proof = verify_proof(document, fetch_json=ctx.fetch_json)
+        proof = verify_proof(document, fetch_json=ctx.fetch_json, now=ctx.now, leeway=ctx.leeway)
     except ProofError as exc:
         raise Problem("status_list_signature", f"status list: {exc.message}") from exc
     if issuer_id_of(document) != issuer:

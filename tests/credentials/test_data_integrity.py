@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -503,3 +504,22 @@ def test_input_that_is_not_json_ld_is_refused_as_malformed(change):
     document = vector("simple.json")
     NOT_JSON_LD[change](document)
     assert reason(document) == "malformed_proof"
+
+
+# --- expires (Data Integrity 1.0 §2.1) ------------------------------------------------------
+
+
+def test_a_proof_past_its_expires_is_refused_and_one_still_in_force_verifies():
+    key = Ed25519PrivateKey.generate()
+    did = did_key(key)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    lapsed = sign(badge(did), key, method_of(did), expires="2026-05-31T23:58:00Z")
+    with pytest.raises(ProofError) as caught:
+        verify_proof(lapsed, now=now, leeway=60)
+    assert caught.value.reason == "proof_expired"
+    assert "2026-05-31T23:58:00Z" in caught.value.message
+
+    within_leeway = sign(badge(did), key, method_of(did), expires="2026-05-31T23:59:30Z")
+    assert verify_proof(within_leeway, now=now, leeway=60).controller == did
+    in_force = sign(badge(did), key, method_of(did), expires="2027-01-01T00:00:00Z")
+    assert verify_proof(in_force, now=now).controller == did

@@ -120,6 +120,15 @@ def test_a_did_key_issuer_is_its_own_key_so_its_credential_is_valid(world):
     assert world.verify(json.dumps(moved), status_fetcher=no_lists).result == "invalid"
 
 
+def test_a_proof_past_its_expires_makes_the_credential_invalid(world):
+    key = Ed25519PrivateKey.generate()
+    issuer = did_key(key)
+    lapsed = sign(badge(issuer), key, method_of(issuer), expires="2020-01-01T00:00:00Z")
+    report = world.verify(json.dumps(lapsed), status_fetcher=no_lists)
+    assert (report.result, report.reason) == ("invalid", "proof_expired")
+    assert checks(report)["signature"] == ("failed", "proof_expired")
+
+
 def test_a_proof_by_someone_elses_key_is_not_the_issuers(world):
     """Signed by a did:key that is not the issuer named in the credential."""
     key = Ed25519PrivateKey.generate()

@@ -34,6 +34,7 @@ def sign(
     suite: str = "eddsa-rdfc-2022",
     purpose: str = "assertionMethod",
     proof_context: list | None = None,
+    expires: str | None = None,
 ) -> dict:
     document = copy.deepcopy(credential)
     document.pop("proof", None)
@@ -46,6 +47,8 @@ def sign(
         "verificationMethod": method,
         "proofPurpose": purpose,
     }
+    if expires is not None:
+        proof["expires"] = expires
     if proof_context is not None:
         proof["@context"] = proof_context
     config = {**proof, "@context": proof_context or document["@context"]}
