@@ -4,7 +4,13 @@ Capacity (no overbooking under concurrency): a seat is taken by one atomic condi
 ``UPDATE offering SET seats_taken = seats_taken + 1 WHERE id = :id AND seats_taken < capacity``.
 On PostgreSQL concurrent updaters of the row queue on its lock and re-check the condition; the
 CHECK constraint ``seats_taken <= capacity`` backs it up. Withdrawal gives the seat back;
-completed and failed enrollments keep theirs.
+completed and failed enrollments keep theirs. The seat is taken last, after the enrollment and
+its audit entry are written, so the offering's row (which every enrollment in it queues on) is
+held only from that statement to the commit; a refusal after it leaves the caller to roll back.
+
+Statements per enrollment: the offering with its organization and the policy (one query), the
+learner's lock, the learner's enrollment in this offering together with their subsidy history
+(one query), the two inserts, the seat.
 
 Subsidy (rules in :mod:`.subsidy`, parameters in ``ref_training_policy``): the
 history is the learner's *completed* subsidised trainings (:mod:`.subsidy_history`); the
@@ -26,10 +32,12 @@ subsidy rules allow a subsidised retake). A pass completes it once the hours are
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from service.accounts.access import ORGANIZATION_INACTIVE, Principal
@@ -40,14 +48,46 @@ from service.core.timeutil import CITY_TZ
 from service.training.completion import complete_if_due
 from service.training.models import Enrollment, Learner, Offering
 from service.training.progress import ensure_started, lock_enrollment, lock_learner, move
+from service.training.reference_checks import POLICY_ID, load_policy
 from service.training.reference_data import FundingKind
+from service.training.reference_models import RefTrainingPolicy
 from service.training.states import EnrollmentState
-from service.training.subsidy_history import decide_subsidy
+from service.training.subsidy_history import decide_on, enrolment_and_history
 
 
 class AlreadyEnrolled(Exception):  # noqa: N818 - a signal, not a failure
-    def __init__(self, enrollment: Enrollment) -> None:
-        self.enrollment = enrollment
+    """The person is enrolled in the offering already. The caller rolls back (the transaction
+    may hold a failed insert) and answers with :func:`find`."""
+
+    def __init__(self, learner_id: uuid.UUID, offering_id: uuid.UUID) -> None:
+        self.learner_id = learner_id
+        self.offering_id = offering_id
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentTarget:
+    """The offering and what its enrolment rules read besides the person: its organization (a
+    deactivated one takes no enrolments) and the subsidy policy."""
+
+    offering: Offering
+    organization: Organization | None
+    policy: RefTrainingPolicy
+
+
+def load_target(session: Session, offering_id: uuid.UUID) -> EnrolmentTarget | None:
+    """The offering with its organization and the policy, in one query (none of them is locked
+    by an enrolment, so reading them before the learner's lock decides nothing differently)."""
+    row = session.exec(
+        select(Offering, Organization, RefTrainingPolicy)
+        .select_from(Offering)
+        .outerjoin(Organization, Organization.id == Offering.organization_id)
+        .outerjoin(RefTrainingPolicy, RefTrainingPolicy.id == POLICY_ID)
+        .where(Offering.id == offering_id)
+    ).first()
+    if row is None:
+        return None
+    offering, organization, policy = row
+    return EnrolmentTarget(offering, organization, policy or load_policy(session))
 
 
 def find(session: Session, learner_id: uuid.UUID, offering_id: uuid.UUID) -> Enrollment | None:
@@ -62,70 +102,55 @@ def enroll(
     session: Session,
     principal: Principal,
     learner: Learner,
-    offering: Offering,
+    target: EnrolmentTarget,
     *,
     require_subsidy: bool,
     now: datetime,
     proof: str,
 ) -> Enrollment:
-    """Create the enrollment (flushed, not committed) or raise :class:`AlreadyEnrolled`.
+    """Create the enrollment (flushed, not committed) or raise :class:`AlreadyEnrolled` or a
+    domain error, after which the caller rolls back: the rows may already be flushed, since the
+    seat is taken last to hold the offering's row lock only from there to the commit.
     ``proof`` names how the enroller proved the person (:mod:`.consent`)."""
+    offering = target.offering
     lock_learner(session, learner.id)
-    existing = find(session, learner.id, offering.id)
+    subsidised = offering.funding == FundingKind.SUBSIDISED
+    if subsidised:
+        existing, history = enrolment_and_history(session, learner.id, offering.id)
+    else:
+        existing, history = find(session, learner.id, offering.id), []
     if existing is not None:
-        raise AlreadyEnrolled(existing)
+        raise AlreadyEnrolled(learner.id, offering.id)
     if offering.ends_on < now.astimezone(CITY_TZ).date():
         raise Conflict("offering-ended", "This offering has ended.")
-    organization = session.get(Organization, offering.organization_id)
+    organization = target.organization
     if organization is None or not organization.is_active:
         raise Conflict(
             ORGANIZATION_INACTIVE, "The organization running this offering has been deactivated."
         )
 
-    decision = None
-    if offering.funding == FundingKind.SUBSIDISED:
-        decision = decide_subsidy(session, learner.id, offering)
-        if require_subsidy and not decision.granted:
-            raise Conflict(
-                "subsidy-refused",
-                "The subsidy rules refuse this enrollment: "
-                + "; ".join(r.message for r in decision.reasons)
-                + ".",
-                reasons=[r.as_dict() for r in decision.reasons],
-            )
+    decision = decide_on(target.policy, offering, history) if subsidised else None
+    if decision is not None and require_subsidy and not decision.granted:
+        raise Conflict(
+            "subsidy-refused",
+            "The subsidy rules refuse this enrollment: "
+            + "; ".join(r.message for r in decision.reasons)
+            + ".",
+            reasons=[r.as_dict() for r in decision.reasons],
+        )
 
-    savepoint = session.begin_nested()
-    try:
-        taken = session.execute(
-            update(Offering)
-            .where(Offering.id == offering.id, Offering.seats_taken < Offering.capacity)
-            .values(seats_taken=Offering.seats_taken + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:
-            savepoint.rollback()
-            raise Conflict("offering-full", "This offering has no free seats.")
-        enrollment = Enrollment(
-            learner_id=learner.id,
-            offering_id=offering.id,
-            subsidy_requested=decision is not None,
-            subsidised=bool(decision and decision.granted),
-            subsidy_year=offering.starts_on.year if decision is not None else None,
-            subsidy_decision=decision.as_dict() if decision is not None else None,
-            enrolled_by=principal.user_id,
-            consent_proof=proof,
-            created_at=now,
-        )
-        session.add(enrollment)
-        session.flush()
-        savepoint.commit()
-    except IntegrityError:
-        savepoint.rollback()  # the same person enrolled concurrently: the seat is given back
-        existing = find(session, learner.id, offering.id)
-        if existing is None:
-            raise
-        raise AlreadyEnrolled(existing) from None
-    session.refresh(offering)
+    enrollment = Enrollment(
+        learner_id=learner.id,
+        offering_id=offering.id,
+        subsidy_requested=decision is not None,
+        subsidised=bool(decision and decision.granted),
+        subsidy_year=offering.starts_on.year if decision is not None else None,
+        subsidy_decision=decision.as_dict() if decision is not None else None,
+        enrolled_by=principal.user_id,
+        consent_proof=proof,
+        created_at=now,
+    )
+    session.add(enrollment)
     record_audit(
         session,
         actor=principal,
@@ -136,7 +161,26 @@ def enroll(
         + ("n/a" if decision is None else str(decision.granted).lower())
         + f";proof={proof}",
     )
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same person enrolled concurrently
+        raise AlreadyEnrolled(learner.id, offering.id) from exc
+    _take_seat(session, offering)
     return enrollment
+
+
+def _take_seat(session: Session, offering: Offering) -> None:
+    """One atomic conditional UPDATE; concurrent takers queue on the row and re-check."""
+    seats = session.execute(
+        update(Offering)
+        .where(Offering.id == offering.id, Offering.seats_taken < Offering.capacity)
+        .values(seats_taken=Offering.seats_taken + 1)
+        .returning(Offering.seats_taken)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if seats is None:
+        raise Conflict("offering-full", "This offering has no free seats.")
+    set_committed_value(offering, "seats_taken", seats)
 
 
 def withdraw(session: Session, principal: Principal, enrollment: Enrollment, now: datetime):

@@ -114,11 +114,11 @@ def enroll(
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     learner = _learner_for(session, principal, body, x_learner_id)
-    offering = session.get(Offering, body.offering_id)
-    if offering is None:
+    target = service.load_target(session, body.offering_id)
+    if target is None:
         raise Invalid("unknown-offering", "The offering does not exist.")
     if principal.role in ORG_ROLES:
-        ensure_can_manage(principal, offering)
+        ensure_can_manage(principal, target.offering)
     else:
         ensure_can_act_for(principal, learner)
     proof = enrolment_proof(
@@ -133,7 +133,7 @@ def enroll(
             session,
             principal,
             learner,
-            offering,
+            target,
             require_subsidy=body.require_subsidy,
             now=utcnow(),
             proof=proof,
@@ -153,7 +153,10 @@ def enroll(
         )
     except service.AlreadyEnrolled as exc:
         session.rollback()
-        return _out(session.get(Enrollment, exc.enrollment.id), 200)
+        existing = service.find(session, exc.learner_id, exc.offering_id)
+        if existing is None:  # the insert failed for another reason
+            raise (exc.__cause__ or exc) from None
+        return _out(existing, 200)
 
 
 @router.get("", response_model=Page[EnrollmentOut])
