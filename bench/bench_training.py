@@ -1,14 +1,24 @@
-"""Hours ledger and enrollment throughput on PostgreSQL.
+"""Enrolments per second on PostgreSQL, every subsidy and capacity rule checked, against plain
+INSERTs of the same rows.
 
-Prints: hours entries per second written through ``POST /api/v1/hours/batch`` (in-process app,
-all guards on), next to a plain psycopg ``executemany`` of the same number of rows into the same
-table in the same run (the ratio is the cost of validation, guards, locking and idempotence);
-and enrollments per second through ``POST /api/v1/enrollments`` on a subsidised offering (subsidy
-rules evaluated against each person's history).
+The service runs as ``skills serve`` on a scratch database (:mod:`bench.training_service`).
+Each round opens one new subsidised offering with exactly as many seats as there are learners
+and sends one ``POST /api/v1/enrollments`` per learner, as the smart education platform would
+(its service token, ``learner_id`` in the body), 16 at a time over keep-alive HTTP from this
+process. Every learner already has two *completed* subsidised trainings this year: half of them
+in the offering's occupation at its level and one above (so the same-level and lower-after-
+higher rules refuse the subsidy), half in other occupations (granted, with the annual limit
+counting two of three). Checked: every response is 201, exactly the expected half is
+subsidised, the offering is then full (``seats_taken`` = capacity, one more learner gets 409).
 
-    SKILLS_BENCH_DATABASE_URL=postgresql://... uv run python bench/bench_training.py
+The baseline, in the same round: the rows those requests wrote, copied (new ids, an offering
+of their own per pass) with psycopg ``executemany`` in passes of the same size, one commit
+per pass, repeated to at least a second of work. The ratio is the price of the whole request
+(HTTP, authentication, the learner lock, the rules, the seat, the audit entry, one commit each).
 
-A scratch database is created inside that server, migrated, and dropped at the end.
+    uv run python -m bench --only enrolments [--quick]   (or: uv run python bench/bench_training.py)
+
+``SKILLS_BENCH_DATABASE_URL`` names the server (default the local ``test`` database).
 """
 
 from __future__ import annotations
@@ -17,204 +27,247 @@ import os
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.core.db import normalise_url  # noqa: E402
+from bench.harness import Figure, Scale, check, main_for, rate  # noqa: E402
+from bench.training_service import DISTRICT, TrainingService, concurrently, expect  # noqa: E402
 
-SERVER = os.environ.get("SKILLS_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-LEARNERS = int(os.environ.get("BENCH_LEARNERS", "200"))
-DAYS = int(os.environ.get("BENCH_DAYS", "10"))  # entries per learner (one session a day)
-BATCH = 500
-ENROLLMENTS = int(os.environ.get("BENCH_ENROLLMENTS", "300"))
-
-
-def main() -> None:
-    server = make_url(normalise_url(SERVER))
-    name = f"skills_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        run(url)
-    finally:
-        from service.core.db import get_engine
-
-        get_engine().dispose()
-        with admin.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+CONCURRENCY = 16
+OCCUPATION, OTHERS = "6-31-01-03", ("4-03-02-01", "4-01-02-02")
+BASELINE_SECONDS = 1.0
 
 
-def run(url: str) -> None:
-    os.environ.update(
-        SKILLS_DATABASE_URL=url,
-        SKILLS_ENV="test",
-        SKILLS_OUTBOX_RELAY_IN_API="false",
-        SKILLS_MASTER_KEY="bench-master-key-" + "x" * 32,
-        SKILLS_LOG_LEVEL="WARNING",
-        SKILLS_VAR_DIR=f"/tmp/{uuid.uuid4().hex}",
-    )
-    from fastapi.testclient import TestClient
-
-    from service.accounts.models import Organization
-    from service.accounts.users import create_user
-    from service.app import create_app
-    from service.core.db import session_scope
-    from service.core.migrate import upgrade
-    from service.core.timeutil import CITY_TZ
+def id_number(i: int) -> str:
+    """A valid, distinct resident ID number per ``i`` (birth date and sequence vary)."""
     from service.training.idnumber import compute_check_digit
 
-    upgrade(url)
-    with session_scope() as s:
-        org = Organization(name="bench", kind="training_institution", district_code="330212")
-        s.add(org)
-        s.flush()
-        create_user(
-            s, email="t@bench", role="trainer", password="bench-password-1", organization_id=org.id
-        )
-    app = create_app(start_relay=False)
-    with TestClient(app) as client:
-        tok = client.post(
-            "/api/v1/auth/token", data={"username": "t@bench", "password": "bench-password-1"}
-        )
-        h = {"Authorization": f"Bearer {tok.json()['access_token']}"}
-        today = datetime.now(CITY_TZ).date()
-        start = today - timedelta(days=DAYS + 5)
+    born = date(1960, 1, 1) + timedelta(days=i % 15000)
+    body = f"{DISTRICT}{born:%Y%m%d}{i // 15000 % 1000:03d}"
+    return body + compute_check_digit(body)
 
-        def offering(**kw):
-            body = {
-                "title": "bench",
-                "occupation_code": "6-18-02-04",
-                "level": 5,
-                "training_type": "employment",
-                "funding": "market",
-                "mode": "offline",
-                "required_minutes": 100_000,
-                "capacity": 100_000,
-                "starts_on": start.isoformat(),
-                "ends_on": today.isoformat(),
-                "district_code": "330212",
-            } | kw
-            return client.post("/api/v1/offerings", json=body, headers=h).json()["id"]
 
-        serial = iter(range(10**6))
+class EnrolmentBench:
+    name = "enrolments"
 
-        def learner():
-            body = f"330212199001{next(serial) % 28 + 1:02d}{next(serial) % 1000:03d}"
+    def __init__(self, scale: Scale) -> None:
+        self.count = scale.pick(2000, 300)
+        self.offerings = int(os.environ.get("BENCH_OFFERINGS", "8"))
+        self.hot = scale.pick(500, 100)  # enrolments into the one offering
+        self.service = TrainingService("enrol")
+        try:
+            self._setup()
+        except BaseException:
+            self.service.close()
+            raise
+
+    # ---- setup ---------------------------------------------------------------------------------
+
+    def _offering(self, client, *, occupation: str, level: int, capacity: int, **dates) -> dict:
+        today = date.today()
+        body = {
+            "title": "bench",
+            "occupation_code": occupation,
+            "level": level,
+            "training_type": "employment",
+            "funding": "subsidised",
+            "mode": "offline",
+            "required_minutes": 600,
+            "capacity": capacity,
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=60)).isoformat(),
+            "district_code": DISTRICT,
+        } | dates
+        response = client.post("/api/v1/offerings", json=body, headers=self.service.trainer)
+        return expect(response, 201)
+
+    def _setup(self) -> None:
+        svc = self.service
+
+        def register(client, i):
             return client.post(
                 "/api/v1/learners",
-                headers=h,
-                json={
-                    "id_number": body + compute_check_digit(body),
-                    "name": "bench",
-                    "district_code": "330212",
-                },
-            ).json()["id"]
+                json={"id_number": id_number(i), "name": "bench", "district_code": DISTRICT},
+                headers=svc.trainer,
+            )
 
-        off = offering()
-        people = [learner() for _ in range(LEARNERS)]
-        enrollments = [
-            client.post(
-                "/api/v1/enrollments", headers=h, json={"offering_id": off, "learner_id": p}
-            ).json()["id"]
-            for p in people
-        ]
-        entries = []
-        for d in range(DAYS):
-            day = start + timedelta(days=d + 1)
-            at = datetime(day.year, day.month, day.day, 9, tzinfo=CITY_TZ)
-            for e in enrollments:
-                entries.append(
-                    {
-                        "enrollment_id": e,
-                        "source": "classroom",
-                        "external_id": f"api-{e}-{d}",
-                        "started_at": at.isoformat(),
-                        "ended_at": (at + timedelta(minutes=90)).isoformat(),
-                    }
+        # one more than the seats: the one who finds the offering full
+        made = concurrently(svc, range(self.count + 1), register, CONCURRENCY)
+        ids = [uuid.UUID(expect(r, 201)["id"]) for r in made]
+        self.learners, self.latecomer = ids[:-1], ids[-1]
+        self.index = {learner: n for n, learner in enumerate(self.learners)}
+        check(len(set(self.learners)) == self.count, "learners were not all distinct")
+        with svc.client() as client:
+            earlier = {
+                key: self._offering(client, occupation=code, level=level, capacity=100_000)["id"]
+                for key, code, level in (
+                    ("same", OCCUPATION, 5),
+                    ("higher", OCCUPATION, 4),
+                    ("other1", OTHERS[0], 5),
+                    ("other2", OTHERS[1], 5),
                 )
-        t0 = time.perf_counter()
-        accepted = 0
-        for i in range(0, len(entries), BATCH):
-            r = client.post(
-                "/api/v1/hours/batch", json={"entries": entries[i : i + BATCH]}, headers=h
+            }
+        # The history the rules read: two completed subsidised trainings each, this year.
+        year = date.today().year
+        now = datetime.now().astimezone()
+        rows = []
+        for n, learner in enumerate(self.learners):
+            for key in ("same", "higher") if n % 2 == 0 else ("other1", "other2"):
+                rows.append((uuid.uuid4(), learner, earlier[key], uuid.uuid4(), year, now))
+        with svc.psycopg() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO enrollment (id, learner_id, offering_id, registration, state,"
+                " subsidy_requested, subsidised, subsidy_year, package_completed, created_at,"
+                " completed_at, completion_year)"
+                " VALUES (%s, %s, %s, %s, 'completed', true, true, %s, false, %s, %s, %s)",
+                [(*r, r[-1], year) for r in rows],
             )
-            accepted += r.json()["accepted"]
-        api_s = time.perf_counter() - t0
-        assert accepted == len(entries), accepted
+            conn.commit()
+            cur.execute("ANALYZE")
 
-        raw = make_url(url).set(drivername="postgresql")
-        import psycopg
+    # ---- a round -------------------------------------------------------------------------------
 
-        rows = [
-            (
-                uuid.uuid4(),
-                uuid.UUID(e["enrollment_id"]),
-                uuid.UUID(people[j % LEARNERS]),
-                "import",
-                "raw-" + e["external_id"],
-                datetime.fromisoformat(e["started_at"]),
-                datetime.fromisoformat(e["ended_at"]),
-                90,
-                False,
-                datetime.now(CITY_TZ),
+    def _enrol(self, pairs: list[tuple[uuid.UUID, str]]) -> tuple[float, list[dict]]:
+        """``(seconds, bodies)`` of one POST per (learner, offering), 16 at a time; all 201."""
+        svc = self.service
+
+        def enrol(client, pair):
+            learner_id, offering_id = pair
+            return client.post(
+                "/api/v1/enrollments",
+                json={"offering_id": offering_id, "learner_id": str(learner_id)},
+                headers=svc.platform,
             )
-            for j, e in enumerate(entries)
+
+        started = time.perf_counter()
+        responses = concurrently(svc, pairs, enrol, CONCURRENCY)
+        seconds = time.perf_counter() - started
+        bodies = [expect(r, 201) for r in responses]
+        check(len(bodies) == len(pairs), f"{len(bodies)} of {len(pairs)} enrolments answered")
+        granted = sum(1 for b in bodies if b["subsidised"])
+        expected = sum(1 for learner, _ in pairs if self.index[learner] % 2 == 1)
+        check(granted == expected, f"{granted} subsidised, expected {expected}")
+        check(all(b["subsidy_decision"] is not None for b in bodies), "a decision is missing")
+        return seconds, bodies
+
+    def _check_full(self, seats: dict[str, int]) -> None:
+        """Each offering holds exactly its capacity, and one more learner is refused (409)."""
+        svc = self.service
+        with svc.client() as client:
+            for offering_id, capacity in seats.items():
+                full = client.post(
+                    "/api/v1/enrollments",
+                    json={"offering_id": offering_id, "learner_id": str(self.latecomer)},
+                    headers=svc.platform,
+                )
+                check(full.status_code == 409, f"a full offering answered {full.status_code}")
+                taken = expect(
+                    client.get(f"/api/v1/offerings/{offering_id}", headers=svc.trainer), 200
+                )["seats_taken"]
+                check(taken == capacity, f"seats_taken {taken}, expected {capacity}")
+
+    def round(self) -> list[Figure]:
+        spread = [self.learners[k :: self.offerings] for k in range(self.offerings)]
+        with self.service.client() as client:
+            many = [
+                self._offering(client, occupation=OCCUPATION, level=5, capacity=len(group))["id"]
+                for group in spread
+            ]
+            one = self._offering(client, occupation=OCCUPATION, level=5, capacity=self.hot)["id"]
+        pairs = [(learner, many[k]) for k, group in enumerate(spread) for learner in group]
+        cpu = self.service.cpu_seconds()
+        api_seconds, _ = self._enrol(pairs)
+        cpu = self.service.cpu_seconds() - cpu
+        hot_seconds, _ = self._enrol([(learner, one) for learner in self.learners[: self.hot]])
+        self._check_full({o: len(g) for o, g in zip(many, spread, strict=True)} | {one: self.hot})
+        inserted, insert_seconds = self._baseline([uuid.UUID(o) for o in many])
+        return [
+            Figure(
+                "insert",
+                "plain INSERT of the same enrolment rows (executemany)",
+                rate(inserted, insert_seconds),
+                "/s",
+            ),
+            Figure(
+                "enrol",
+                f"POST /api/v1/enrollments, subsidised, {self.offerings} offerings, "
+                f"HTTP concurrency {CONCURRENCY}",
+                rate(len(pairs), api_seconds),
+                "/s",
+                baseline="insert",
+                limit=200,
+            ),
+            Figure(
+                "cpu",
+                "API process CPU per enrolment (the same requests)",
+                cpu * 1000 / len(pairs),
+                "ms",
+                "lower",
+            ),
+            Figure(
+                "enrol_one",
+                "the same, all into one offering (its seat row taken in turn)",
+                rate(self.hot, hot_seconds),
+                "/s",
+                baseline="insert",
+            ),
         ]
-        conninfo = raw.render_as_string(hide_password=False)
-        with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
-            t0 = time.perf_counter()
-            for i in range(0, len(rows), BATCH):
+
+    def _baseline(self, offerings: list[uuid.UUID]) -> tuple[int, float]:
+        """The round's enrolment rows inserted again, a pass at a time (each offering copied, so
+        the rows are new), until a second's work is done."""
+        from psycopg.types.json import Json
+
+        with self.service.psycopg() as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT learner_id, offering_id, state, subsidy_requested, subsidised,"
+                " subsidy_year, subsidy_decision, enrolled_by, consent_proof, package_completed,"
+                " created_at FROM enrollment WHERE offering_id = ANY(%s)",
+                (offerings,),
+            )
+            rows = cur.fetchall()
+            check(len(rows) == self.count, f"{len(rows)} rows written, expected {self.count}")
+            cur.execute(
+                "SELECT string_agg(column_name, ', ') FROM information_schema.columns"
+                " WHERE table_name = 'offering' AND column_name <> 'id'"
+            )
+            columns = cur.fetchone()[0]
+            copy_offering = (
+                f"INSERT INTO offering (id, {columns}) SELECT %s, {columns} FROM offering"
+                " WHERE id = %s"
+            )
+            inserted, seconds = 0, 0.0
+            while seconds < BASELINE_SECONDS:
+                copies = {o: uuid.uuid4() for o in offerings}
+                for original, copy in copies.items():
+                    cur.execute(copy_offering, (copy, original))
+                conn.commit()
+                batch = [
+                    (uuid.uuid4(), r[0], copies[r[1]], uuid.uuid4(), *r[2:6], Json(r[6]), *r[7:])
+                    for r in rows
+                ]
+                started = time.perf_counter()
                 cur.executemany(
-                    "INSERT INTO hours_entry (id, enrollment_id, learner_id, source, external_id,"
-                    " started_at, ended_at, minutes, online, created_at)"
-                    " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                    rows[i : i + BATCH],
+                    "INSERT INTO enrollment (id, learner_id, offering_id, registration, state,"
+                    " subsidy_requested, subsidised, subsidy_year, subsidy_decision, enrolled_by,"
+                    " consent_proof, package_completed, created_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    batch,
                 )
                 conn.commit()
-            raw_s = time.perf_counter() - t0
+                seconds += time.perf_counter() - started
+                inserted += len(batch)
+        return inserted, seconds
 
-        # Enrollments with subsidy checks: each person already has two subsidised trainings.
-        subsidised = [
-            offering(funding="subsidised", occupation_code=c, level=lv)
-            for c, lv in (("6-31-01-03", 5), ("6-31-01-03", 4), ("4-03-02-01", 5))
-        ]
-        folks = [learner() for _ in range(ENROLLMENTS)]
-        for p in folks:
-            for o in subsidised[:2]:
-                client.post(
-                    "/api/v1/enrollments", headers=h, json={"offering_id": o, "learner_id": p}
-                )
-        t0 = time.perf_counter()
-        granted = 0
-        for p in folks:
-            r = client.post(
-                "/api/v1/enrollments",
-                headers=h,
-                json={"offering_id": subsidised[2], "learner_id": p},
-            )
-            granted += r.json()["subsidised"]
-        enr_s = time.perf_counter() - t0
+    def close(self) -> None:
+        self.service.close()
 
-    n = len(entries)
-    print(f"hours entries: {n} in batches of {BATCH}")
-    print(f"  batch API (guards, locks, idempotence): {n / api_s:10.0f} entries/s")
-    print(f"  plain executemany, same rows:          {n / raw_s:10.0f} entries/s")
-    print(f"  ratio executemany / API:               {raw_s and api_s / raw_s:10.1f}x")
-    print(f"enrollments with subsidy checks: {ENROLLMENTS} ({granted} granted, history of 2 each)")
-    print(f"  POST /api/v1/enrollments:              {ENROLLMENTS / enr_s:10.0f} enrollments/s")
+
+def open_bench(scale: Scale) -> EnrolmentBench:
+    return EnrolmentBench(scale)
 
 
 if __name__ == "__main__":
-    main()
+    main_for("enrolments", open_bench)
