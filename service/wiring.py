@@ -11,7 +11,7 @@ the Celery worker and beat):
 
 from __future__ import annotations
 
-from celery import Celery
+from typing import TYPE_CHECKING
 
 from service.accounts import ops_jobs
 from service.core.settings import Settings, get_settings
@@ -24,6 +24,9 @@ from service.tallies import jobs as tally_jobs
 from service.tallies import tasks as tally_tasks
 from service.tallies.rollups import record_completion
 from service.training.completion import on_completion
+
+if TYPE_CHECKING:  # Celery's app module costs start-up time to processes that only wire it
+    from celery import Celery
 
 
 def wire() -> None:

@@ -16,8 +16,9 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from types import FunctionType
+from typing import TYPE_CHECKING
 
-from celery import Celery
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
@@ -27,6 +28,9 @@ from service.core.timeutil import utcnow
 from service.jobs.models import JobStatus, OutboxJob
 from service.jobs.runner import backoff
 from service.jobs.spool import sweep_spool
+
+if TYPE_CHECKING:  # imported by whoever makes the app; start-up does not wait for it
+    from celery import Celery
 
 log = logging.getLogger("skills.relay")
 RESEND_SENT_AFTER = timedelta(minutes=10)
@@ -103,7 +107,7 @@ class RelayThread(threading.Thread):
 
     def run(self) -> None:
         source = self._app_source
-        self.app = source if isinstance(source, Celery) else source()
+        self.app = source() if isinstance(source, FunctionType) else source
         next_sweep = time.monotonic()  # at start, then every ``sweep_every`` seconds
         while not self._stop_event.is_set():
             try:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from celery import Celery
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Celery's app module costs start-up time to processes that only wire it
+    from celery import Celery
 
 
 def register(app: Celery) -> None:

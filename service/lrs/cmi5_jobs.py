@@ -9,13 +9,16 @@ transaction. A redelivered job finds those sessions already closed, so it record
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from celery import Celery
 from sqlmodel import Session
 
 from service.core.settings import Settings, get_settings
 from service.core.timeutil import utcnow
 from service.lrs.cmi5_lms import abandon_stale
+
+if TYPE_CHECKING:  # Celery's app module costs start-up time to processes that only wire it
+    from celery import Celery
 
 ABANDON_JOB = "cmi5.abandon_sessions"
 BEAT_ENTRY = "cmi5-abandon-sessions"
