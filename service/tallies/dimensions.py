@@ -46,9 +46,10 @@ PERIOD_FILTERS = ("period_from", "period_to")
 # Grouping sets whose distinct-learner counts are kept exact in ``tally_distinct_cell`` at each
 # completion. A breakdown whose group-by plus filtered columns equals one of these sets (with
 # every filtered, non-grouped column pinned to one value) is answered from these cells in
-# O(cells); any other combination is counted exactly from the completion facts (a scan of the
-# matching facts). The list is what the dashboard and the organization views ask for; adding a
-# set is a code change plus `skills tallies reconcile` (which fills it from the facts).
+# O(cells); any other combination is person-times minus the learners' repeats read from
+# ``tally_overlap`` (see ``service.tallies.overlap``), also exact. The list is what the dashboard
+# and the organization views ask for (the fastest answers); adding a set is a code change plus
+# `skills tallies reconcile` (which fills it from the facts).
 DISTINCT_SETS: tuple[tuple[str, ...], ...] = (
     (),
     ("year",),

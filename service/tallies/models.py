@@ -9,8 +9,10 @@ reconcile runs (DESIGN.md, Tallies; README "Tallies").
   summing them would count one completion several times.
 - ``tally_day`` holds person-times per day (all, and per group) for the recent pace;
 - ``tally_distinct_cell`` holds exact distinct-learner counts for the declared grouping sets
-  (:data:`service.tallies.dimensions.DISTINCT_SETS`); ``tally_learner`` is the per-learner row
-  whose lock serialises the "is this learner new in that cell" decision.
+  (:data:`service.tallies.dimensions.DISTINCT_SETS`); ``tally_overlap`` holds learners' repeats
+  per agreement mask, from which any other grouping's distinct learners follow
+  (:mod:`service.tallies.overlap`); ``tally_learner`` is the per-learner row whose lock
+  serialises the "is this learner new in that cell" decision.
 
 Every dimension column is NOT NULL (``''`` = no cluster; unused dimensions of a distinct set
 hold ``''``, ``0`` or the nil UUID), so the unique constraints are real conflict targets for
@@ -151,6 +153,31 @@ class TallyDistinctCell(SQLModel, table=True):
     organization_id: uuid.UUID = Field(default=NIL_UUID)
     occupation_code: str = Field(default="", max_length=12)
     level: int = 0
+    learners: int = 0
+
+
+class TallyOverlap(SQLModel, table=True):
+    """Repeats of learners, for distinct counts over any grouping (see ``overlap``): per
+    agreement ``mask``, learner group (``''`` = everyone) and cell, the signed number of
+    completions that repeat an earlier one of the same learner on the columns of ``mask``.
+
+    The unique key leads with ``mask`` so a query reads only the masks containing its columns.
+    """
+
+    __tablename__ = "tally_overlap"
+    __table_args__ = (UniqueConstraint("mask", "group_code", *CELL_DIMS, name="uq_tally_overlap"),)
+    id: int | None = Field(default=None, primary_key=True)
+    mask: int
+    group_code: str = Field(default="", max_length=30)
+    year: int
+    district_code: str = Field(max_length=6)
+    cluster_version: str = Field(default="", max_length=10)
+    cluster_code: str = Field(default="", max_length=60)
+    training_type: str = Field(max_length=30)
+    funding: str = Field(max_length=30)
+    organization_id: uuid.UUID
+    occupation_code: str = Field(max_length=12)
+    level: int
     learners: int = 0
 
 

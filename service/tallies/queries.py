@@ -8,8 +8,10 @@ Where the numbers come from, always exact:
   ``tally_group_cell`` when a group is grouped by or filtered on), summed over the matching
   cells: the work is proportional to the number of cells, not of completions;
 - distinct learners: the declared distinct cells when the query matches a declared set (see
-  :data:`service.tallies.dimensions.DISTINCT_SETS`), otherwise ``COUNT(DISTINCT learner_id)``
-  over the matching completion facts;
+  :data:`service.tallies.dimensions.DISTINCT_SETS`), otherwise person-times minus the learners'
+  repeats on the grouped and filtered columns (``tally_overlap``, :mod:`service.tallies.overlap`:
+  a slice of rows that shrinks as columns are added); ``COUNT(DISTINCT learner_id)`` over the
+  facts only for a multi-year period starting after the first year with data;
 - a period that is not whole calendar years: everything from the completion facts, by day.
 
 Each response says which (``sources``), so a slow combination can be recognised and declared.
@@ -34,7 +36,9 @@ from service.tallies.models import (
     TallyDay,
     TallyDistinctCell,
     TallyGroupCell,
+    TallyOverlap,
 )
+from service.tallies.overlap import mask_of, supersets
 from service.training.hours_rules import minutes_to_xueshi
 
 CELL = TallyCell.__table__
@@ -43,6 +47,7 @@ DISTINCT = TallyDistinctCell.__table__
 FACT = TallyCompletion.__table__
 FACT_GROUP = TallyCompletionGroup.__table__
 DAY = TallyDay.__table__
+OVERLAP = TallyOverlap.__table__
 MAX_LIMIT = 1000
 
 
@@ -183,45 +188,81 @@ def _distinct_set(plan_: Plan, columns: tuple[str, ...]) -> str | None:
 
 
 def _distinct_lookup(
-    session: Session, plan_: Plan, columns: tuple[str, ...], keys: list[tuple] | None
+    session: Session,
+    plan_: Plan,
+    columns: tuple[str, ...],
+    person_times: dict[tuple, int],
 ) -> tuple[dict[tuple, int], str]:
-    """Distinct learners per group (``keys`` limits the groups looked up; None = all)."""
+    """Distinct learners of the groups in ``person_times`` (their keys -> person-times).
+
+    A declared set reads its distinct cells; any other grouping is person-times minus repeats
+    (:mod:`service.tallies.overlap`); only a multi-year period that starts after the first year
+    with data and is not grouped by year counts from the facts.
+    """
     if plan_.from_facts:
         raise AssertionError("facts plans count distinct learners in the sums query")
+    keys = list(person_times)
     code = _distinct_set(plan_, columns)
     if code is not None:
         cols = _group_cols(DISTINCT, columns)
         stmt = select(*cols, DISTINCT.c.learners).where(
             DISTINCT.c.set_code == code, *_where(DISTINCT, plan_)
         )
-        source = f"distinct_cells:{code}"
-        value = DISTINCT.c.learners
-    else:
+        return _run_lookup(session, stmt, cols, keys), f"distinct_cells:{code}"
+    if _overlap_answers(session, plan_, columns):
         q = plan_.query
         needs_groups = "group_code" in columns or "group_code" in q.pins
-        cols = _group_cols(FACT, columns, facts=True)
-        fact_plan = replace(plan_, from_facts=True)
-        conds = _where(FACT, fact_plan, facts=True)
-        if plan_.year_from is not None:
-            conds.append(FACT.c.year >= plan_.year_from)
-        if plan_.year_to is not None:
-            conds.append(FACT.c.year <= plan_.year_to)
-        value = func.count(func.distinct(FACT.c.learner_id))
-        stmt = select(*cols, value).select_from(_fact_source(needs_groups)).where(*conds)
+        cols = _group_cols(OVERLAP, columns)
+        mask = mask_of({*columns, *q.pins} - {"group_code"})
+        stmt = select(*cols, func.sum(OVERLAP.c.learners)).where(
+            OVERLAP.c.mask.in_(supersets(mask)), *_where(OVERLAP, plan_)
+        )
+        if not needs_groups:
+            stmt = stmt.where(OVERLAP.c.group_code == "")
         if columns:
             stmt = stmt.group_by(*cols)
-        source = "facts"
-    if keys is not None and columns:
-        if not keys:
-            return {}, source
+        repeats = _run_lookup(session, stmt, cols, keys)
+        found = {k: pt - repeats.get(k, 0) for k, pt in person_times.items()}
+        return found, "overlaps"
+    q = plan_.query
+    needs_groups = "group_code" in columns or "group_code" in q.pins
+    cols = _group_cols(FACT, columns, facts=True)
+    fact_plan = replace(plan_, from_facts=True)
+    conds = _where(FACT, fact_plan, facts=True)
+    if plan_.year_from is not None:
+        conds.append(FACT.c.year >= plan_.year_from)
+    if plan_.year_to is not None:
+        conds.append(FACT.c.year <= plan_.year_to)
+    stmt = (
+        select(*cols, func.count(func.distinct(FACT.c.learner_id)))
+        .select_from(_fact_source(needs_groups))
+        .where(*conds)
+    )
+    if columns:
+        stmt = stmt.group_by(*cols)
+    return _run_lookup(session, stmt, cols, keys), "facts"
+
+
+def _overlap_answers(session: Session, plan_: Plan, columns: tuple[str, ...]) -> bool:
+    """Repeats are counted in time order, so a period must start at the first year with data
+    (or be split by year): a learner's earlier completion before the period would otherwise
+    hide a first one inside it."""
+    if plan_.year_from is None or "year" in columns:
+        return True
+    lo, _hi = _data_years(session)
+    return lo is None or plan_.year_from <= lo
+
+
+def _run_lookup(session: Session, stmt, cols, keys: list[tuple]) -> dict[tuple, int]:
+    n = len(cols)
+    if n and not keys:
+        return {}
+    if n and len(keys) <= MAX_LIMIT:
         # Per-column IN lists select a superset of the page's groups (cheap to plan, unlike a
-        # long row-value IN list); the extra rows are ignored below.
+        # long row-value IN list); the extra rows are ignored by the caller.
         for i, col in enumerate(cols):
             stmt = stmt.where(_unlabel(col).in_(sorted({k[i] for k in keys}, key=str)))
-    out: dict[tuple, int] = {}
-    for row in session.execute(stmt):
-        out[tuple(row[: len(columns)])] = int(row[len(columns)])
-    return out, source
+    return {tuple(row[:n]): int(row[n] or 0) for row in session.execute(stmt)}
 
 
 def _unlabel(col):
@@ -273,7 +314,7 @@ def _totals(session: Session, plan_: Plan) -> tuple[dict, list[str]]:
     if plan_.from_facts:
         distinct, source = int(row.distinct_learners), "facts"
     else:
-        found, source = _distinct_lookup(session, plan_, (), None)
+        found, source = _distinct_lookup(session, plan_, (), {(): int(row.person_times or 0)})
         distinct = found.get((), 0)
     return _shape((), (), row, distinct), [source]
 
@@ -344,7 +385,9 @@ def _with_distinct(session, plan_, group_by, columns, rows, sources: list[str]) 
         sources.append("facts")
         return [_shape(group_by, columns, r, int(r.distinct_learners)) for r in rows]
     sources.append("cells")
-    found, source = _distinct_lookup(session, plan_, columns, [_key(r, n) for r in rows])
+    found, source = _distinct_lookup(
+        session, plan_, columns, {_key(r, n): int(r.person_times or 0) for r in rows}
+    )
     sources.append(source)
     return [_shape(group_by, columns, r, found.get(_key(r, n), 0)) for r in rows]
 

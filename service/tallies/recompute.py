@@ -9,6 +9,9 @@ demo loader's bulk build use the same statements, so both agree with the increme
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+
 from sqlalchemy import (
     Date,
     Integer,
@@ -30,6 +33,7 @@ from service.tallies.models import (
     TallyCompletion,
     TallyCompletionGroup,
 )
+from service.tallies.overlap import OVERLAP_KEYS, learner_overlaps
 
 FACT = TallyCompletion.__table__
 GROUP = TallyCompletionGroup.__table__
@@ -212,6 +216,35 @@ def expected_days():
         .group_by(FACT.c.completed_on, GROUP.c.group_code)
     )
     return [everyone, per_group]
+
+
+def expected_overlaps(session) -> Iterator[dict]:
+    """Every ``tally_overlap`` row the facts imply (see :mod:`service.tallies.overlap`).
+
+    Computed in Python, one learner at a time, over the facts streamed in learner order
+    (``session`` may be a Session or a Connection). Rows are yielded in sorted key order.
+    """
+    cols = [FACT.c[c] for c in ("learner_id", "enrollment_id", "completed_at", *CELL_DIMS)]
+    stmt = (
+        select(*cols, GROUP.c.group_code)
+        .select_from(FACT.outerjoin(GROUP, GROUP.c.enrollment_id == FACT.c.enrollment_id))
+        .order_by(FACT.c.learner_id, FACT.c.enrollment_id)
+        .execution_options(stream_results=True, yield_per=10000)
+    )
+    totals: Counter = Counter()
+    learner, facts, groups = None, {}, defaultdict(list)
+    for row in session.execute(stmt):
+        if row.learner_id != learner:
+            totals.update(learner_overlaps(list(facts.values()), groups))
+            learner, facts, groups = row.learner_id, {}, defaultdict(list)
+        fact = row._asdict()
+        code = fact.pop("group_code")
+        facts.setdefault(fact["enrollment_id"], fact)
+        if code is not None:
+            groups[fact["enrollment_id"]].append(code)
+    totals.update(learner_overlaps(list(facts.values()), groups))
+    for key in sorted((k for k, v in totals.items() if v), key=lambda k: tuple(map(str, k))):
+        yield dict(zip(OVERLAP_KEYS, key, strict=True)) | {"learners": totals[key]}
 
 
 def expected_learners():

@@ -18,7 +18,7 @@ and counted in Prometheus (:mod:`service.tallies.metrics`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,14 +38,17 @@ from service.tallies.models import (
     TallyDistinctCell,
     TallyGroupCell,
     TallyLearner,
+    TallyOverlap,
     TallyReconcileRun,
 )
+from service.tallies.overlap import OVERLAP_KEYS
 from service.tallies.recompute import (
     expected_cells,
     expected_days,
     expected_distinct,
     expected_group_cells,
     expected_learners,
+    expected_overlaps,
     fact_source_drift,
     insert_missing_facts,
     source_facts,
@@ -60,11 +63,22 @@ METRICS = ("person_times", "minutes", "credentials")
 
 @dataclass
 class RollupTable:
+    """A rollup table and how to recompute it: SQL statements (``expected``) or, for rows SQL
+    cannot derive, a function of the session yielding row mappings (``expected_rows``)."""
+
     name: str
     table: object
     keys: tuple[str, ...]
     counters: tuple[str, ...]
-    expected: Callable[[], list]
+    expected: Callable[[], list] = list
+    expected_rows: Callable[[Session], Iterable[Mapping]] | None = None
+
+    def rows(self, session: Session) -> Iterator[Mapping]:
+        for stmt in self.expected():
+            for row in session.execute(stmt):
+                yield row._mapping
+        if self.expected_rows is not None:
+            yield from self.expected_rows(session)
 
 
 def _distinct_expected():
@@ -96,6 +110,13 @@ ROLLUPS = (
         ("learner_id",),
         ("completions",),
         lambda: [expected_learners()],
+    ),
+    RollupTable(
+        "tally_overlap",
+        TallyOverlap.__table__,
+        OVERLAP_KEYS,
+        ("learners",),
+        expected_rows=expected_overlaps,
     ),
 )
 
@@ -211,12 +232,10 @@ def rollup_findings(session: Session) -> Findings:
             if any(values):
                 stored[tuple(row[:n])] = values
         expected: dict[tuple, tuple] = {}
-        for stmt in spec.expected():
-            for row in session.execute(stmt):
-                mapping = row._mapping
-                expected[tuple(mapping[k] for k in spec.keys)] = tuple(
-                    int(mapping[c] or 0) for c in spec.counters
-                )
+        for mapping in spec.rows(session):
+            expected[tuple(mapping[k] for k in spec.keys)] = tuple(
+                int(mapping[c] or 0) for c in spec.counters
+            )
         found.checked += len(set(stored) | set(expected))
         deltas: dict[tuple, dict] = {}
         for key in set(stored) | set(expected):

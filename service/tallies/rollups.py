@@ -20,7 +20,9 @@ call never counts twice.
 Distinct learners: on commit the learner's ``tally_learner`` row is upserted (its row lock
 serialises concurrent completions of one person), then the learner's earlier facts are read
 (indexed by learner) and each declared distinct cell the new completion falls in is incremented
-only if none of the earlier facts already falls in it.
+only if none of the earlier facts already falls in it. From the same earlier facts the learner's
+overlap rows (repeats per agreement mask, :mod:`service.tallies.overlap`) are recomputed and
+the difference added, so distinct learners of undeclared groupings stay exact too.
 
 Policy: person-times are completions and never go down; a revoked credential does not reduce
 person-times, and the credentials count is the number of completions for which a credential was
@@ -31,7 +33,7 @@ credentials admin, not by the tallies.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 
 from sqlalchemy import event, select, update
@@ -49,7 +51,9 @@ from service.tallies.models import (
     TallyDistinctCell,
     TallyGroupCell,
     TallyLearner,
+    TallyOverlap,
 )
+from service.tallies.overlap import OVERLAP_KEYS, overlap_delta
 from service.tallies.upserts import increment
 
 PENDING = "tallies.pending"
@@ -139,7 +143,15 @@ def apply_pending(session: Session) -> None:
     session.flush()  # domain writes first: tally locks are the last locks a transaction takes
     ids = sorted(ids, key=str)
     cols = [
-        FACT.c[c] for c in ("enrollment_id", "learner_id", "minutes", "completed_on", *CELL_DIMS)
+        FACT.c[c]
+        for c in (
+            "enrollment_id",
+            "learner_id",
+            "minutes",
+            "completed_on",
+            "completed_at",
+            *CELL_DIMS,
+        )
     ]
     people = session.execute(
         update(FACT)
@@ -181,7 +193,7 @@ def apply_deltas(session: Session, people: list[dict], creds: list[dict]) -> Non
     for f in people:
         for g in ("", *groups[f["enrollment_id"]]):
             days[(f["completed_on"], g)] += 1
-    distinct = _distinct_deltas(session, people, groups) if people else {}
+    distinct, overlaps = _distinct_deltas(session, people, groups) if people else ({}, {})
 
     increment(
         session,
@@ -214,6 +226,16 @@ def apply_deltas(session: Session, people: list[dict], creds: list[dict]) -> Non
         ("set_code", *KEY_COLUMNS),
         ("learners",),
     )
+    increment(
+        session,
+        TallyOverlap.__table__,
+        [
+            dict(zip(OVERLAP_KEYS, k, strict=True)) | {"learners": overlaps[k]}
+            for k in sorted(overlaps, key=lambda k: tuple(map(str, k)))
+        ],
+        OVERLAP_KEYS,
+        ("learners",),
+    )
 
 
 def _rows(deltas: dict[tuple, list[int]], columns) -> list[dict]:
@@ -241,8 +263,11 @@ def _groups_of(session: Session, enrollment_ids) -> dict[uuid.UUID, list[str]]:
     return out
 
 
-def _distinct_deltas(session: Session, people: list[dict], groups) -> dict[tuple, dict]:
-    """+1 for each declared distinct cell a learner enters for the first time."""
+def _distinct_deltas(
+    session: Session, people: list[dict], groups
+) -> tuple[dict[tuple, dict], Counter]:
+    """+1 for each declared distinct cell a learner enters for the first time; and the change
+    of the learners' overlap rows (their repeats, :mod:`service.tallies.overlap`)."""
     per_learner: dict[uuid.UUID, list[dict]] = defaultdict(list)
     for f in people:
         per_learner[f["learner_id"]].append(f)
@@ -255,7 +280,7 @@ def _distinct_deltas(session: Session, people: list[dict], groups) -> dict[tuple
         ("completions",),
     )  # the row locks serialise this learner's concurrent completions from here to commit
     new_ids = {f["enrollment_id"] for f in people}
-    cols = [FACT.c[c] for c in ("enrollment_id", "learner_id", *CELL_DIMS)]
+    cols = [FACT.c[c] for c in ("enrollment_id", "learner_id", "completed_at", *CELL_DIMS)]
     earlier = [
         r._asdict()
         for r in session.execute(
@@ -282,7 +307,20 @@ def _distinct_deltas(session: Session, people: list[dict], groups) -> dict[tuple
                 out[kt]["learners"] += 1
             else:
                 out[kt] = key | {"learners": 1}
-    return out
+    return out, _overlap_deltas(people, earlier, groups | old_groups)
+
+
+def _overlap_deltas(people: list[dict], earlier: list[dict], groups) -> Counter:
+    before: dict[uuid.UUID, list[dict]] = defaultdict(list)
+    for f in earlier:
+        before[f["learner_id"]].append(f)
+    new: dict[uuid.UUID, list[dict]] = defaultdict(list)
+    for f in people:
+        new[f["learner_id"]].append(f)
+    total: Counter = Counter()
+    for learner, added in new.items():
+        total.update(overlap_delta(before[learner], before[learner] + added, groups))
+    return Counter({k: v for k, v in total.items() if v})
 
 
 @event.listens_for(OrmSession, "before_commit")

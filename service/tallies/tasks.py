@@ -8,8 +8,11 @@ reconciles); the handler in :mod:`service.tallies.jobs` does the work on a worke
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from celery import Celery
+if TYPE_CHECKING:  # Celery's app module costs start-up time to processes that only wire it
+    from celery import Celery
+
 
 RECONCILE_JOB = "tallies.reconcile"
 

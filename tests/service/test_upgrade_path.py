@@ -214,7 +214,8 @@ def test_a_previous_release_database_upgrades_with_its_data_and_is_served(
     assert checked.output.startswith(
         f"pending: the database is at {PREVIOUS_HEAD}; {len(NEWER)} migrations"
     )
-    assert ", ".join(NEWER) in checked.output
+    listed = ", ".join(NEWER) if len(NEWER) <= 3 else f"{NEWER[0]} to {NEWER[-1]}"
+    assert f"({listed})" in checked.output
     assert _revision(engine) == {PREVIOUS_HEAD}
     assert not sa.inspect(engine).has_table("cmi5_progress")
 
