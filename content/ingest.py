@@ -6,10 +6,15 @@ ingest): stream-hash, metadata checks (:mod:`content.safezip`), manifest parsing
 bytes actually produced.
 
 ``ingest_archive`` runs the same checks but, instead of inflating to nowhere, streams each
-entry into object storage under the content-addressed prefix ``<prefix_root>/<sha256>/``. Any
-failure (a limit crossed mid-way, a corrupt entry, storage failing) removes what this run wrote,
-so a rejected version leaves nothing behind. Memory stays bounded by the chunk size: no entry is
-ever held whole except manifests, which are capped by ``max_manifest_bytes``.
+entry into object storage under the content-addressed prefix ``<prefix_root>/<sha256>/``
+through one :class:`~content.storage.base.PrefixWriter`: on local storage the version appears
+in one rename once every file is written. Any failure (a limit crossed mid-way, a corrupt
+entry, storage failing) removes what this run wrote, so a rejected version leaves nothing
+behind. Memory stays bounded by the chunk size: no entry is ever held whole except manifests,
+which are capped by ``max_manifest_bytes``.
+
+The archive is hashed once on its way in: a caller that hashed the bytes while receiving them
+passes ``sha256`` and the archive is not read again for it.
 """
 
 from __future__ import annotations
@@ -153,10 +158,15 @@ def hash_stream(fileobj: IO[bytes]) -> tuple[str, int]:
 
 
 def _check_and_parse(
-    fileobj: IO[bytes], limits: ArchiveLimits
+    fileobj: IO[bytes], limits: ArchiveLimits, sha256: str | None = None
 ) -> tuple[InspectionReport, ArchiveScan, bool]:
-    """Hash, metadata checks, manifest parsing; the bool says the structure checks passed."""
-    sha, size = hash_stream(fileobj)
+    """Hash (unless known), metadata checks, manifest parsing; the bool says the structure
+    checks passed."""
+    if sha256 is None:
+        sha, size = hash_stream(fileobj)
+    else:
+        sha, size = sha256, fileobj.seek(0, 2)
+        fileobj.seek(0)
     scan = scan_archive(fileobj, limits)
     findings: Findings = scan.findings
     report = InspectionReport(
@@ -230,8 +240,13 @@ def ingest_archive(
     storage: ObjectStorage,
     limits: ArchiveLimits | None = None,
     prefix_root: str = "packages",
+    *,
+    sha256: str | None = None,
 ) -> IngestResult:
     """Check, parse and store a package under ``<prefix_root>/<sha256>/``.
+
+    ``sha256``, when given, is the hex SHA-256 of exactly these bytes as the caller computed
+    it while receiving them; it names the prefix without a second pass over the archive.
 
     Returns an :class:`IngestResult`; ``accepted`` False means nothing of this run is left in
     storage. Identical bytes map to the same prefix: objects that were already there before
@@ -239,25 +254,29 @@ def ingest_archive(
     Raises :class:`CleanupFailed` only if a rejection could not be cleaned up.
     """
     limits = limits or ArchiveLimits()
-    report, scan, _ = _check_and_parse(fileobj, limits)
+    report, scan, _ = _check_and_parse(fileobj, limits, sha256)
     result = IngestResult(report=report)
     try:
         if not report.accepted or scan.zip is None:
             return result
         prefix = f"{prefix_root.strip('/')}/{report.sha256}/"
-        existing = set(storage.list(prefix))
-        written: list[str] = []
         budget = InflateBudget(limits, scan.archive_size)
         try:
+            writer = storage.write_prefix(prefix)
+        except Exception as exc:
+            report.errors.append(_storage_failed(exc))
+            return result
+        written: list[str] = []
+        try:
             for entry in scan.files.values():
-                key = prefix + entry.name
-                written.append(key)
-                result.stored_bytes += storage.put(
-                    key,
+                written.append(prefix + entry.name)
+                result.stored_bytes += writer.put(
+                    entry.name,
                     _ChunkReader(iter_entry_chunks(scan.zip, entry, budget)),
                     size=entry.declared_size,
                     content_type=guess_content_type(entry.name),
                 )
+            writer.commit()
         except PackageRejected as exc:
             report.errors.append(exc.reason)
         except Exception as exc:  # storage or anything unexpected: reject, then clean up
@@ -267,11 +286,12 @@ def ingest_archive(
             elif isinstance(exc.__context__, PackageRejected):
                 report.errors.append(exc.__context__.reason)
             else:
-                report.errors.append(
-                    Reason(R.STORAGE_FAILED, None, f"storing the package failed: {exc}")
-                )
+                report.errors.append(_storage_failed(exc))
         if report.errors:
-            _cleanup(storage, prefix, written, existing)
+            try:
+                writer.abort()
+            except Exception as exc:
+                raise CleanupFailed(prefix, exc) from exc
             result.stored_bytes = 0
             return result
         report.total_size = budget.total
@@ -283,13 +303,5 @@ def ingest_archive(
             scan.zip.close()
 
 
-def _cleanup(storage: ObjectStorage, prefix: str, written: list[str], existing: set[str]) -> None:
-    try:
-        if not existing:
-            storage.delete_prefix(prefix)
-        else:
-            for key in written:
-                if key not in existing:
-                    storage.delete(key)
-    except Exception as exc:
-        raise CleanupFailed(prefix, exc) from exc
+def _storage_failed(exc: Exception) -> Reason:
+    return Reason(R.STORAGE_FAILED, None, f"storing the package failed: {exc}")

@@ -16,6 +16,7 @@ directory header, 4.3.14-4.3.16 ZIP64 / end of central directory, 4.4.4 general 
 
 from __future__ import annotations
 
+import re
 import stat
 import struct
 import unicodedata
@@ -42,6 +43,8 @@ _MAX_SAME_CODE = 50  # stop listing one kind of error after this many entries
 _LOCAL_HEADER_FORMAT = "<4s2B4HL2L2H"
 _LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
 _LOCAL_HEADER_SIZE = struct.calcsize(_LOCAL_HEADER_FORMAT)  # 30 bytes
+#: Unicode general category Cc (control characters) is exactly these two ranges
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -111,7 +114,7 @@ def path_problem(name: str, limits: ArchiveLimits) -> tuple[str, str] | None:
         return R.PATH_TRAVERSAL, "entry name contains a '..' segment"
     if not name or any(p in ("", ".") for p in parts):
         return R.PATH_INVALID, "entry name has an empty or '.' segment"
-    if any(unicodedata.category(c) == "Cc" for c in name):
+    if _CONTROL_CHARACTER.search(name):
         return R.PATH_INVALID, "entry name contains a control character"
     if len(name.encode("utf-8")) > limits.max_path_bytes:
         return R.PATH_TOO_LONG, f"entry name is longer than {limits.max_path_bytes} bytes"

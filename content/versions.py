@@ -12,16 +12,19 @@ call them. Rules:
 
 from __future__ import annotations
 
-import shutil
+import contextlib
+import hashlib
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from content.ingest import CleanupFailed, hash_stream, ingest_archive
+from content.ingest import HASH_CHUNK, CleanupFailed, hash_stream, ingest_archive
 from content.limits import ArchiveLimits
 from content.models import Package, PackageVersion, VersionStatus, utcnow
 from content.reasons import Reason
@@ -117,21 +120,17 @@ def ingest_version(
     """
     if version.status != VersionStatus.processing:
         return IngestOutcome(version.status, version.duplicate_of)
-    # the prefix lets the service sweep what a killed worker leaves behind
-    with tempfile.NamedTemporaryFile(dir=spool_dir, prefix="ingest-", suffix=".zip") as spool:
+    if version.upload_key is None:  # new_version always sets it
+        raise InvalidKey("object key must be a non-empty string")  # as open() would
+    with contextlib.ExitStack() as stack:
         try:
-            if version.upload_key is None:  # new_version always sets it
-                raise InvalidKey("object key must be a non-empty string")  # as open() would
-            with storage.open(version.upload_key) as source:
-                shutil.copyfileobj(source, spool, 1024 * 1024)
+            spool, sha256, size = stack.enter_context(
+                _opened_upload(storage, version.upload_key, version.sha256, spool_dir)
+            )
         except ObjectNotFound:
             _reject(version, [Reason(UPLOAD_MISSING, None, "The uploaded file was not found.")])
             session.add(version)
             return IngestOutcome(version.status)
-        spool.flush()
-        spool.seek(0)
-        sha256, size = hash_stream(spool)
-        spool.seek(0)
         version.size_bytes = size
         earlier = find_by_sha(session, version.package_id, sha256)
         if earlier is not None and earlier.id != version.id:
@@ -150,7 +149,7 @@ def ingest_version(
         else:
             version.sha256 = sha256
             try:
-                result = ingest_archive(spool, storage, limits)
+                result = ingest_archive(spool, storage, limits, sha256=sha256)
             except CleanupFailed:
                 raise  # the job retries; nothing is marked until storage is clean
             report = result.report
@@ -177,6 +176,44 @@ def ingest_version(
     # The upload itself is removed by a follow-up job once this result is committed, so a
     # crash before the commit can re-run the ingest from the same bytes.
     return IngestOutcome(version.status, version.duplicate_of)
+
+
+@contextlib.contextmanager
+def _opened_upload(
+    storage: ObjectStorage, key: str, known_sha256: str | None, spool_dir: str | None
+) -> Iterator[tuple[IO[bytes], str, int]]:
+    """``(seekable file, sha256, size)`` of an upload, with one pass over its bytes at most.
+
+    A backend that holds the object as a local file is read in place (no copy); others are
+    copied once into a spool file, hashed on the way. A hash computed when the bytes were
+    received (``known_sha256``, API uploads) is used as is; direct uploads are hashed here.
+    """
+    path = storage.local_path(key)
+    if path is not None:
+        try:
+            fh = open(path, "rb")  # noqa: SIM115 - closed below; the open inode stays whole
+        except FileNotFoundError as exc:  # deleted meanwhile
+            raise ObjectNotFound(key) from exc
+        with fh:
+            if known_sha256 is not None:
+                yield fh, known_sha256, fh.seek(0, 2)
+            else:
+                sha256, size = hash_stream(fh)
+                yield fh, sha256, size
+        return
+    # the prefix lets the service sweep what a killed worker leaves behind
+    with tempfile.NamedTemporaryFile(dir=spool_dir, prefix="ingest-", suffix=".zip") as spool:
+        digest = hashlib.sha256()
+        size = 0
+        with storage.open(key) as source:
+            while chunk := source.read(HASH_CHUNK):
+                if known_sha256 is None:
+                    digest.update(chunk)
+                spool.write(chunk)
+                size += len(chunk)
+        spool.flush()
+        spool.seek(0)
+        yield spool, known_sha256 or digest.hexdigest(), size
 
 
 def _reject(version: PackageVersion, errors: list[Reason]) -> None:

@@ -3,22 +3,28 @@
 ``make_storage("local", root=..., signing_key=..., public_base_url=...)`` for the embedded
 default, ``make_storage("s3", bucket=..., endpoint_url=..., region=..., access_key=...,
 secret_key=..., addressing_style="path")`` for production.
+
+The S3 backend (and with it boto3, a large import) is loaded only when it is asked for, so a
+service on local storage never pays for it at start-up.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from content.storage.base import (
     InvalidKey,
     ObjectInfo,
     ObjectNotFound,
     ObjectStorage,
+    PrefixWriter,
     StorageError,
     validate_key,
 )
 from content.storage.local import LocalStorage, UploadGrant
-from content.storage.s3 import S3Storage
+
+if TYPE_CHECKING:
+    from content.storage.s3 import S3Storage
 
 __all__ = [
     "InvalidKey",
@@ -26,12 +32,21 @@ __all__ = [
     "ObjectInfo",
     "ObjectNotFound",
     "ObjectStorage",
+    "PrefixWriter",
     "S3Storage",
     "StorageError",
     "UploadGrant",
     "make_storage",
     "validate_key",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "S3Storage":
+        from content.storage.s3 import S3Storage
+
+        return S3Storage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_storage(kind: str, **params: Any) -> ObjectStorage:
@@ -43,5 +58,7 @@ def make_storage(kind: str, **params: Any) -> ObjectStorage:
             public_base_url=params["public_base_url"],
         )
     if kind == "s3":
+        from content.storage.s3 import S3Storage
+
         return S3Storage(**params)
     raise ValueError(f"unknown storage kind {kind!r} (expected 'local' or 's3')")

@@ -7,14 +7,18 @@ local storage root.
 
 from __future__ import annotations
 
-import unicodedata
+import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 MAX_KEY_BYTES = 1024  # S3 object key limit
+#: Unicode general category Cc (control characters) is exactly these two ranges
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 DEFAULT_CHUNK = 1024 * 1024
 
 
@@ -63,7 +67,7 @@ def validate_key(key: str) -> str:
         raise InvalidKey(f"object key must be relative and use '/': {key!r}")
     if len(key) >= 2 and key[1] == ":" and key[0].isalpha():
         raise InvalidKey(f"object key must not start with a drive letter: {key!r}")
-    if any(unicodedata.category(c) == "Cc" for c in key):
+    if CONTROL_CHARACTER.search(key):
         raise InvalidKey("object key contains a control character")
     if any(part in ("", ".", "..") for part in key.split("/")):
         raise InvalidKey(f"object key has an empty, '.' or '..' segment: {key!r}")
@@ -110,6 +114,33 @@ class ObjectStorage(ABC):
 
         The object appears whole or not at all. ``size`` is a hint; it is not trusted.
         """
+
+    def put_file(self, key: str, path: str | Path, content_type: str | None = None) -> int:
+        """Store the local file at ``path`` under ``key`` and remove the file; returns bytes
+        stored. Backends that can take the file over without copying it (a rename on the same
+        filesystem) do so."""
+        with open(path, "rb") as fh:
+            stored = self.put(
+                key, fh, size=os.fstat(fh.fileno()).st_size, content_type=content_type
+            )
+        os.unlink(path)
+        return stored
+
+    def spool_dir_for_put_file(self) -> Path | None:
+        """A folder to spool uploads into so that :meth:`put_file` takes them without a copy;
+        None when the place does not matter."""
+        return None
+
+    def local_path(self, key: str) -> Path | None:
+        """The object as a file this process can open directly (no copy needed), or None
+        when the backend has no such file (remote stores, or no such object)."""
+        validate_key(key)
+        return None
+
+    def write_prefix(self, prefix: str) -> PrefixWriter:
+        """A writer for many objects under one prefix that appear together (see
+        :class:`PrefixWriter`)."""
+        return PrefixWriter(self, prefix)
 
     @abstractmethod
     def open(self, key: str) -> BinaryIO:
@@ -166,3 +197,47 @@ class ObjectStorage(ABC):
     @abstractmethod
     def check(self) -> None:
         """Raise StorageError if the storage cannot be used (readiness probe)."""
+
+
+class PrefixWriter:
+    """Writes the objects of one prefix (a package version): ``put`` each, then ``commit``,
+    or ``abort`` to leave nothing of this run behind.
+
+    This default stores each object as it comes (every object is atomic on its own, as S3
+    PUTs are); on abort it removes what it wrote, except objects that were already there
+    before the run (content-addressed prefixes: an earlier run stored the same bytes). Backends
+    that can do better make the whole prefix appear at once (LocalStorage: one rename).
+    """
+
+    def __init__(self, storage: ObjectStorage, prefix: str):
+        validate_prefix(prefix, allow_empty=False)
+        if not prefix.endswith("/"):
+            raise InvalidKey(f"a prefix to write must end with '/': {prefix!r}")
+        self.storage = storage
+        self.prefix = prefix
+        self._existing = set(storage.list(prefix))
+        self._written: list[str] = []
+
+    def put(
+        self,
+        name: str,
+        stream: ReadableStream,
+        size: int | None = None,
+        content_type: str | None = None,
+    ) -> int:
+        """Store ``stream`` as ``<prefix><name>``; returns bytes stored."""
+        key = self.prefix + name
+        self._written.append(key)
+        return self.storage.put(key, stream, size=size, content_type=content_type)
+
+    def commit(self) -> None:
+        """Make what was put visible (here: it already is)."""
+
+    def abort(self) -> None:
+        """Remove what this writer stored; raises StorageError when that fails."""
+        if not self._existing:
+            self.storage.delete_prefix(self.prefix)
+            return
+        for key in self._written:
+            if key not in self._existing:
+                self.storage.delete(key)

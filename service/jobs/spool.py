@@ -5,6 +5,10 @@ removed by the code that made them, unless its process was killed. A file is an 
 is older than ``SKILLS_SPOOL_MAX_AGE_SECONDS`` and no live job could hold it: a job running
 under a valid lease keeps every file made since it started. Only those two patterns are
 touched, so a spool directory shared with the system temp directory is safe.
+
+On local storage, uploads are spooled into the storage's own temporary folder (so storing them
+is a rename) and versions are staged there before they appear; the same rule sweeps what a
+killed process left in it (:meth:`content.storage.LocalStorage.sweep_tmp`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlmodel import Session, select
 
 from service.core.db import get_engine
 from service.core.settings import Settings, get_settings
+from service.core.storage import storage_from_settings
 from service.core.timeutil import utcnow
 from service.jobs.models import JobStatus, OutboxJob
 
@@ -47,7 +52,8 @@ def sweep_spool(settings: Settings | None = None, engine=None) -> int:
     """Removes orphaned spool files; returns how many."""
     settings = settings or get_settings()
     folder = spool_directory(settings)
-    if not folder.is_dir():
+    local_storage = settings.storage_backend == "local"
+    if not folder.is_dir() and not local_storage:
         return 0
     cutoff = time.time() - settings.spool_max_age_seconds
     try:
@@ -58,7 +64,9 @@ def sweep_spool(settings: Settings | None = None, engine=None) -> int:
     if held_since is not None:
         cutoff = min(cutoff, held_since)
     removed = 0
-    for pattern in SPOOL_PATTERNS:
+    if local_storage:
+        removed += storage_from_settings(settings).sweep_tmp(cutoff)
+    for pattern in SPOOL_PATTERNS if folder.is_dir() else ():
         for path in folder.glob(pattern):
             try:
                 if path.is_file() and path.stat().st_mtime < cutoff:

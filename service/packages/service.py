@@ -145,16 +145,18 @@ def add_uploaded_version(
 ) -> tuple[PackageVersion, bool]:
     """Stores a spooled upload and adds its version with an ingest job; ``(version, created)``.
 
-    Identical bytes already uploaded to the package return that version instead. When adding
-    the version fails, the stored object is removed again before the error propagates.
+    The spool file becomes the stored object (a rename on local storage: the archive is not
+    copied again) and the hash taken while spooling goes with the version, so the ingest job
+    neither copies nor hashes it again. Identical bytes already uploaded to the package return
+    that version instead (the spool file is then left to the caller). When adding the version
+    fails, the stored object is removed again before the error propagates.
     """
     existing = find_by_sha(session, package.id, upload.sha256)
     if existing is not None:
         return existing, False
     version_id = uuid.uuid4()
     key = upload_key_for(version_id)
-    with open(upload.path, "rb") as fh:
-        storage.put(key, fh, size=upload.size, content_type="application/zip")
+    storage.put_file(key, upload.path, content_type="application/zip")
     try:
         version = add_version(
             session,

@@ -109,17 +109,32 @@ def test_lying_declared_size_is_caught_while_streaming(storage):
 
 
 class BreaksAfter(LocalStorage):
-    """A real local store whose disk 'fills up' after a number of writes."""
+    """A real local store whose disk 'fills up' after a number of writes (objects stored
+    alone, or as part of a version)."""
 
     def __init__(self, *args, after: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.after = after
 
-    def put(self, key, stream, size=None, content_type=None):
+    def _spend(self) -> None:
         if self.after <= 0:
             raise StorageError("disk full")
         self.after -= 1
+
+    def put(self, key, stream, size=None, content_type=None):
+        self._spend()
         return super().put(key, stream, size, content_type)
+
+    def write_prefix(self, prefix):
+        writer = super().write_prefix(prefix)
+        put = writer.put
+
+        def failing_put(name, stream, size=None, content_type=None):
+            self._spend()
+            return put(name, stream, size, content_type)
+
+        writer.put = failing_put
+        return writer
 
 
 def test_storage_failure_is_reported_and_cleaned_up(tmp_path):

@@ -3,7 +3,6 @@ status, publish/retire, the catalog of published packages, and launch URLs."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from typing import Annotated
 
@@ -164,14 +163,18 @@ async def upload_version(
 ):
     packages.package_for_staff(session, package_id, principal)  # 404/403 before the body
     session.close()
-    spool = str(settings.spool_dir) if settings.spool_dir else None
+    # Spooled next to the objects when storage is local, so storing it is a rename, not a copy.
+    spool = settings.spool_dir or get_storage().spool_dir_for_put_file()
     upload = await receive_upload(
-        request, file_field="file", max_bytes=settings.package_max_upload_bytes, spool_dir=spool
+        request,
+        file_field="file",
+        max_bytes=settings.package_max_upload_bytes,
+        spool_dir=str(spool) if spool else None,
     )
     try:
         version, created = await run_in_threadpool(_record_upload, package_id, principal, upload)
     finally:
-        await run_in_threadpool(os.unlink, upload.path)
+        await run_in_threadpool(upload.discard)  # gone already when it became the object
     body = VersionOut.model_validate(version).model_dump(mode="json")
     return JSONResponse(body, status_code=202 if created else 200)
 
