@@ -12,15 +12,17 @@ headless Chromium (Debian ``chromium``), rounds alternate between:
   static server), opened in a one-line host page that frames the same SCO and offers a bare
   ``API_1484_11`` object, until the SCO calls its ``Initialize``.
 
-Prints the median and spread of both and their ratio. Usage::
+Each round opens both, each in a fresh browser context (a cold cache, as a learner's first
+open); the static host is the baseline. Quick scale is the same work (one package, one open
+each per round): run it with fewer rounds.
 
-    uv run python bench/bench_play.py [ROUNDS]        # default 15
+    uv run python -m bench --only play [--quick]     (or: uv run python bench/bench_play.py)
 """
 
 from __future__ import annotations
 
 import os
-import statistics
+import shutil
 import sys
 import tempfile
 import time
@@ -30,9 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from live_server import free_port, serve  # noqa: E402
+from bench.harness import Figure, Scale, check, main_for  # noqa: E402
+from bench.live_server import free_port, serve  # noqa: E402
 
 PACKAGE = ROOT.parent / "shared" / "packages" / "golf-runtime-basic-calls-scorm2004-3rd.zip"
 CHROMIUM = "/usr/bin/chromium"
@@ -127,6 +129,8 @@ def _setup(folder: Path, port: int):
         json={
             "title": "golf",
             "occupation_code": "6-18-02-04",
+            "cluster_version": "2025",
+            "cluster_code": "nev_high_end_equipment",
             "level": 5,
             "training_type": "employment",
             "funding": "market",
@@ -139,7 +143,7 @@ def _setup(folder: Path, port: int):
             "package_ids": [pid],
         },
     )
-    offering.raise_for_status()
+    check(offering.status_code == 201, f"offering: {offering.status_code} {offering.text[:500]}")
     body = "33021219900101123"
     client.post(
         "/api/v1/learners",
@@ -176,47 +180,65 @@ def _static(folder: Path, port: int, sco: str):
     return serve(app, port)[0]
 
 
-def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
-    from playwright.sync_api import sync_playwright
+class PlayBench:
+    name = "play"
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-play-"))
-    port, static_port = free_port(), free_port()
-    server, client, learner, enrollment = _setup(folder, port)
-    static = _static(folder, static_port, "shared/launchpage.html")
-    wait = "() => { const a = window.API_1484_11; return !!a && a.isInitialized(); }"
-    times: dict[str, list[float]] = {"service": [], "static": []}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        for _ in range(rounds):
-            context = browser.new_context()  # a cold cache each time, as a learner's first open
-            page = context.new_page()
-            start = time.perf_counter()
-            url = client.post(f"/api/v1/enrollments/{enrollment}/launch", headers=learner)
-            page.goto(url.json()["url"])
-            page.wait_for_function(wait, polling=5)
-            times["service"].append((time.perf_counter() - start) * 1000)
-            context.close()
+    def __init__(self, scale: Scale) -> None:
+        from playwright.sync_api import sync_playwright
 
-            context = browser.new_context()
-            page = context.new_page()
-            start = time.perf_counter()
-            page.goto(f"http://127.0.0.1:{static_port}/host.html")
-            page.wait_for_function("() => window.initialised !== undefined", polling=5)
-            times["static"].append((time.perf_counter() - start) * 1000)
-            context.close()
-        browser.close()
-    server.should_exit = static.should_exit = True
-    print(f"launch call to the SCO's Initialize, {rounds} rounds (golf SCORM 2004, cold cache):")
-    for name, values in times.items():
-        q = statistics.quantiles(values, n=4)
-        print(
-            f"  {name:8} median {statistics.median(values):7.1f} ms"
-            f"   spread (IQR) {q[0]:6.1f}-{q[2]:6.1f} ms"
+        check(PACKAGE.is_file(), f"the golf package is missing: {PACKAGE}")
+        self.folder = Path(tempfile.mkdtemp(prefix="bench-play-"))
+        port, self.static_port = free_port(), free_port()
+        self.server, self.client, self.learner, self.enrollment = _setup(self.folder, port)
+        self.static = _static(self.folder, self.static_port, "shared/launchpage.html")
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox"]
         )
-    ratio = statistics.median(times["service"]) / statistics.median(times["static"])
-    print(f"  service / static: {ratio:.2f}x")
+
+    def _open(self, url: str, ready: str) -> float:
+        """Milliseconds from ``url`` (str, or a callable that makes it) to ``ready`` holding."""
+        context = self.browser.new_context()  # a cold cache each time
+        try:
+            page = context.new_page()
+            start = time.perf_counter()
+            page.goto(url() if callable(url) else url)
+            page.wait_for_function(ready, polling=5)
+            return (time.perf_counter() - start) * 1000
+        finally:
+            context.close()
+
+    def _launch_url(self) -> str:
+        r = self.client.post(f"/api/v1/enrollments/{self.enrollment}/launch", headers=self.learner)
+        check(r.status_code == 200, f"launch: {r.status_code} {r.text[:300]}")
+        return r.json()["url"]
+
+    def round(self) -> list[Figure]:
+        service = self._open(
+            self._launch_url,
+            "() => { const a = window.API_1484_11; return !!a && a.isInitialized(); }",
+        )
+        static = self._open(
+            f"http://127.0.0.1:{self.static_port}/host.html",
+            "() => window.initialised !== undefined",
+        )
+        return [
+            Figure("static", "static host to the SCO's Initialize", static, "ms", "lower"),
+            Figure("service", "launch call to the SCO's Initialize", service, "ms", "lower",
+                   "static"),
+        ]  # fmt: skip
+
+    def close(self) -> None:
+        self.browser.close()
+        self.playwright.stop()
+        self.client.close()
+        self.server.should_exit = self.static.should_exit = True
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def open_bench(scale: Scale) -> PlayBench:
+    return PlayBench(scale)
 
 
 if __name__ == "__main__":
-    main()
+    main_for("play", open_bench)
