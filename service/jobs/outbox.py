@@ -6,9 +6,35 @@ A job is a row; it reaches Celery only after the transaction that wrote it commi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from service.jobs.models import OutboxJob
+
+_ENQUEUED = "skills.outbox_enqueued"
+_on_commit: list[Callable[[], None]] = []
+
+
+def when_committed(notify: Callable[[], None]) -> Callable[[], None]:
+    """Call ``notify`` after each commit that recorded a job in this process (a relay thread
+    wakes on it instead of waiting for its next poll); returns the function that stops it."""
+    _on_commit.append(notify)
+    return lambda: _on_commit.remove(notify) if notify in _on_commit else None
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _notify(session: OrmSession) -> None:
+    if session.info.pop(_ENQUEUED, False):
+        for notify in list(_on_commit):
+            notify()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget(session: OrmSession) -> None:
+    session.info.pop(_ENQUEUED, None)
 
 
 def enqueue(session: Session, kind: str, payload: dict, dedupe_key: str | None = None) -> OutboxJob:
@@ -20,4 +46,5 @@ def enqueue(session: Session, kind: str, payload: dict, dedupe_key: str | None =
     job = OutboxJob(kind=kind, payload=payload, dedupe_key=dedupe_key)
     session.add(job)
     session.flush()
+    session.info[_ENQUEUED] = True
     return job

@@ -26,6 +26,7 @@ from service.core.db import get_engine, is_postgres
 from service.core.observability.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from service.core.timeutil import utcnow
 from service.jobs.models import JobStatus, OutboxJob
+from service.jobs.outbox import when_committed
 from service.jobs.runner import backoff
 from service.jobs.spool import sweep_spool
 
@@ -108,6 +109,15 @@ class RelayThread(threading.Thread):
     def run(self) -> None:
         source = self._app_source
         self.app = source() if isinstance(source, FunctionType) else source
+        # A job recorded in this process is relayed at once, not at the next poll (which
+        # remains for jobs that other processes record).
+        stop_listening = when_committed(self.wake.set)
+        try:
+            self._loop()
+        finally:
+            stop_listening()
+
+    def _loop(self) -> None:
         next_sweep = time.monotonic()  # at start, then every ``sweep_every`` seconds
         while not self._stop_event.is_set():
             try:

@@ -180,3 +180,24 @@ def test_admin_retries_a_failed_job(client, session, engine, make_user, login):
     assert retried.json()["run_attempts"] == 0
     again = client.post(f"/api/v1/admin/jobs/{job.id}/retry", headers=headers)
     assert again.status_code == 409 and again.json()["current_status"] == "pending"
+
+
+def test_a_job_committed_in_the_process_is_relayed_at_once_not_at_the_next_poll(settings, session):
+    from service.jobs.relay import RelayThread
+
+    relay = RelayThread(make_celery(settings), interval=60)  # polls once, at start
+    relay.start()
+    try:
+        time.sleep(1)  # the first pass has run and found nothing
+        job = enqueue(session, "ops.ping", {"note": "wake"})
+        session.commit()
+        deadline = time.monotonic() + 10
+        while _job(session, job.id).status == JobStatus.pending:
+            assert time.monotonic() < deadline, "the relay waited for its next poll"
+            time.sleep(0.05)
+        # a transaction that rolls back wakes nobody and leaves nothing behind
+        enqueue(session, "ops.ping", {"note": "never"})
+        session.rollback()
+    finally:
+        relay.stop()
+        relay.join(timeout=10)
