@@ -9,12 +9,13 @@ database; each makes and drops its own scratch database).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Scale, run  # noqa: E402
+from bench.harness import Scale, run, table_from_report  # noqa: E402
 
 # name -> module; the order is the order of each round.
 BENCHES = {
@@ -38,7 +39,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default="", help="comma-separated names: " + ", ".join(BENCHES))
     parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument("--show", type=Path, help="print the table of a JSON report, run nothing")
     args = parser.parse_args(argv)
+    if args.show:
+        print(table_from_report(json.loads(args.show.read_text())))
+        return
     names = [n for n in args.only.split(",") if n] or list(BENCHES)
     unknown = [n for n in names if n not in BENCHES]
     if unknown:

@@ -181,10 +181,13 @@ def table(summaries: Iterable[Summary]) -> str:
         "| bench | figure | median | spread (min-max) | ratio to baseline (min-max) | goal | met |",
         "|---|---|---|---|---|---|---|",
     ]
+    summaries = list(summaries)
+    labels = {(s.bench, s.key): s.label for s in summaries}
     for s in summaries:
+        base = labels.get((s.bench, s.baseline or ""), s.baseline)
         spread = f"{_number(min(s.values), s.unit)} - {_number(max(s.values), s.unit)}"
         ratio = (
-            f"{s.ratio:.2f} ({min(s.ratios):.2f}-{max(s.ratios):.2f}) of {s.baseline}"
+            f"{s.ratio:.2f} ({min(s.ratios):.2f}-{max(s.ratios):.2f}) of {base}"
             if s.ratio is not None
             else ""
         )
@@ -200,6 +203,19 @@ def table(summaries: Iterable[Summary]) -> str:
             f"| {', '.join(goals)} | {met} |"
         )
     return "\n".join(rows)
+
+
+def table_from_report(report: dict) -> str:
+    """The table of a JSON report written by :func:`run` (for README and reviews)."""
+    fields = {f.name for f in Summary.__dataclass_fields__.values()}  # type: ignore[attr-defined]
+    summaries = [Summary(**{k: v for k, v in f.items() if k in fields}) for f in report["figures"]]
+    m = report["machine"]
+    head = (
+        f"{report['finished'][:10]}, {m['cpus']} cores, {m['memory_gib']} GiB, Python "
+        f"{m['python']}; {report['rounds']} interleaved rounds"
+        + (", --quick scale" if report.get("quick") else "")
+    )
+    return head + "\n\n" + table(summaries)
 
 
 def machine() -> dict:
