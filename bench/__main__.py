@@ -1,9 +1,10 @@
-"""``uv run python -m bench [--rounds N] [--only a,b] [--quick] [--json PATH]``: every benchmark,
-in interleaved rounds, one table (median, spread, ratio to the same round's baseline, goal) and
-one JSON report (default ``bench/results/latest.json``).
+"""``uv run python -m bench [--rounds N] [--only a,b] [--quick [a,b]] [--json PATH]``: every
+benchmark, in interleaved rounds, one table (median, spread, ratio to the same round's
+baseline, goal) and one JSON report (default ``bench/results/latest.json``).
 
 PostgreSQL benches use ``SKILLS_BENCH_DATABASE_URL`` (default the local server's ``test``
-database; each makes and drops its own scratch database).
+database; each makes and drops its own scratch database). ``--show PATH`` prints the table of a
+saved report.
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default="", help="comma-separated names: " + ", ".join(BENCHES))
-    parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
+    parser.add_argument(
+        "--quick",
+        nargs="?",
+        const="*",
+        default="",
+        help="small data, for a smoke run: every bench, or only the comma-separated ones named",
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--show", type=Path, help="print the table of a JSON report, run nothing")
     args = parser.parse_args(argv)
@@ -51,7 +58,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     # each bench in a process of its own (bench.harness), rounds interleaved across them
-    run({n: BENCHES[n] for n in names}, args.rounds, Scale(quick=args.quick), args.json)
+    quick = set(BENCHES) if args.quick == "*" else {n for n in args.quick.split(",") if n}
+    if quick - set(BENCHES):
+        parser.error(f"unknown bench: {', '.join(sorted(quick - set(BENCHES)))}")
+    run(
+        {n: BENCHES[n] for n in names},
+        args.rounds,
+        lambda name: Scale(quick=name in quick),
+        args.json,
+    )
 
 
 if __name__ == "__main__":

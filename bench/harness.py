@@ -213,9 +213,16 @@ def table_from_report(report: dict) -> str:
     head = (
         f"{report['finished'][:10]}, {m['cpus']} cores, {m['memory_gib']} GiB, Python "
         f"{m['python']}; {report['rounds']} interleaved rounds"
-        + (", --quick scale" if report.get("quick") else "")
+        + (f"; at --quick scale: {', '.join(quick)}" if (quick := _quick_names(report)) else "")
     )
     return head + "\n\n" + table(summaries)
+
+
+def _quick_names(report: dict) -> list[str]:
+    quick = report.get("quick")
+    if quick is True:  # reports written before the scale was chosen per bench
+        return sorted({f["bench"] for f in report["figures"]})
+    return list(quick or [])
 
 
 def machine() -> dict:
@@ -325,12 +332,13 @@ def _worker(module: str, quick: bool) -> None:
 def run(
     benches: dict[str, OpenBench] | dict[str, str],
     rounds: int,
-    scale: Scale,
+    scale: Scale | Callable[[str], Scale],
     json_path: Path | None,
     out=sys.stdout,
 ) -> list[Summary]:
     """Open every bench (a module name: in a process of its own; a function: in this process),
     run ``rounds`` interleaved rounds, print the table, write the JSON."""
+    scale_of = scale if callable(scale) else (lambda _name: scale)
     opened: dict[str, Bench] = {}
     figures: dict[str, list[list[Figure]]] = {name: [] for name in benches}
     started = datetime.now(UTC)
@@ -338,7 +346,9 @@ def run(
         for name, source in benches.items():
             print(f"# setting up {name}", file=out, flush=True)
             opened[name] = (
-                _Isolated(name, source, scale) if isinstance(source, str) else source(scale)
+                _Isolated(name, source, scale_of(name))
+                if isinstance(source, str)
+                else source(scale_of(name))
             )
         for number in range(1, rounds + 1):
             for name, bench in opened.items():
@@ -355,7 +365,7 @@ def run(
             "started": started.isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "rounds": rounds,
-            "quick": scale.quick,
+            "quick": [name for name in opened if scale_of(name).quick],
             "machine": machine(),
             "figures": [s.as_json() for s in summaries],
         }
