@@ -44,8 +44,10 @@ HASH_CHUNK = 1024 * 1024
 
 
 class CleanupFailed(StorageError):
-    """Rejected, but removing what was written failed: the caller must retry the cleanup
-    (``storage.delete_prefix(exc.prefix)``) before marking the version rejected."""
+    """Rejected, but removing what this run wrote failed (its staging folder, or on S3 its
+    own objects): the caller retries the ingest before marking the version rejected. Never
+    delete ``exc.prefix`` wholesale: it is content-addressed, and another package may have
+    published the same bytes there."""
 
     def __init__(self, prefix: str, cause: Exception):
         super().__init__(f"could not clean up {prefix!r}: {cause}")

@@ -90,9 +90,11 @@ def serve(
         bytecodes, finalizers included, and an exception raised inside a finalizer is dropped
         ("Exception ignored in ..."), so this ends the process itself instead of raising."""
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
-        _stop_child(child)
-        logging.shutdown()
-        os._exit(128 + signum)
+        try:
+            _stop_child(child)
+            logging.shutdown()
+        finally:
+            os._exit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:

@@ -55,6 +55,9 @@ def upgrade() -> None:
     )
     from sqlmodel import Session
 
+    # Reads the facts through this release's code (the same algorithm reconcile uses). A later
+    # release that changes tally_completion, CELL_DIMS or the mask layout must freeze a copy of
+    # it here, or upgrades from 0015 would fill this table in the new layout.
     from service.tallies.recompute import expected_overlaps
 
     session = Session(bind=op.get_bind())

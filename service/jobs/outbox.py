@@ -32,9 +32,10 @@ def _notify(session: OrmSession) -> None:
             notify()
 
 
-@event.listens_for(OrmSession, "after_rollback")
-def _forget(session: OrmSession) -> None:
-    session.info.pop(_ENQUEUED, None)
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget(session: OrmSession, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint in it
+        session.info.pop(_ENQUEUED, None)
 
 
 def enqueue(session: Session, kind: str, payload: dict, dedupe_key: str | None = None) -> OutboxJob:

@@ -108,7 +108,15 @@ class RelayThread(threading.Thread):
 
     def run(self) -> None:
         source = self._app_source
-        self.app = source() if isinstance(source, FunctionType) else source
+        while not self._stop_event.is_set():
+            try:
+                self.app = source() if isinstance(source, FunctionType) else source
+                break
+            except Exception:  # noqa: BLE001 - jobs wait in the outbox; try again, said loudly
+                log.exception("the outbox relay could not load the Celery app")
+                self._stop_event.wait(self.interval)
+        else:
+            return
         # A job recorded in this process is relayed at once, not at the next poll (which
         # remains for jobs that other processes record).
         stop_listening = when_committed(self.wake.set)

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from service.accounts.models import User
@@ -102,19 +103,30 @@ def look_up(
 
 
 def _look_up_pg(session: Session, ids: list[str], activity_ids: list[str], voiders: bool) -> Known:
+    import psycopg
+
     uuids = [uuid.UUID(i) for i in ids]
     conn = session.connection().connection.driver_connection
-    with conn.pipeline():  # type: ignore[union-attr]
-        hashes = conn.execute(_PG_HASHES, (uuids,))  # type: ignore[union-attr]
-        voiding = conn.execute(_PG_VOIDERS, (uuids, VOIDED)) if voiders else None  # type: ignore[union-attr]
-        definitions = (
-            conn.execute(_PG_DEFINITIONS, (activity_ids,)) if activity_ids else None  # type: ignore[union-attr]
-        )
-    known = Known(hashes={str(sid): digest for sid, digest in hashes.fetchall()})
-    if voiding is not None:
-        _add_voiders(known, voiding.fetchall())
-    if definitions is not None:
-        known.definitions = dict(definitions.fetchall())
+    try:
+        with conn.pipeline():  # type: ignore[union-attr]
+            hashes = conn.execute(_PG_HASHES, (uuids,))  # type: ignore[union-attr]
+            voiding = conn.execute(_PG_VOIDERS, (uuids, VOIDED)) if voiders else None  # type: ignore[union-attr]
+            definitions = (
+                conn.execute(_PG_DEFINITIONS, (activity_ids,)) if activity_ids else None  # type: ignore[union-attr]
+            )
+        known = Known(hashes={str(sid): digest for sid, digest in hashes.fetchall()})
+        voided_by = voiding.fetchall() if voiding is not None else None
+        known_definitions = dict(definitions.fetchall()) if definitions is not None else None
+    except psycopg.Error as exc:
+        # As SQLAlchemy would raise it, so an outage or a timeout is the usual 503, not a 500.
+        raise DBAPIError.instance(
+            "lrs batch look-up", None, exc, psycopg.Error, hide_parameters=True,
+            dialect=session.get_bind().dialect,
+        ) from None  # fmt: skip
+    if voided_by is not None:
+        _add_voiders(known, voided_by)
+    if known_definitions is not None:
+        known.definitions = known_definitions
     return known
 
 
