@@ -82,14 +82,14 @@ def test_a_batch_that_lost_a_race_is_redone_one_by_one(world, monkeypatch):
         public_base_url=BASE,
     )
     world.session.commit()
-    real = issuance._existing_for
+    real = issuance.existing_for
     calls = []
 
     def blind_once(session, pairs):  # the first look misses the committed row
         calls.append(pairs)
         return {} if len(calls) == 1 else real(session, pairs)
 
-    monkeypatch.setattr(issuance, "_existing_for", blind_once)
+    monkeypatch.setattr(issuance, "existing_for", blind_once)
     out = _batch(world, _requests(world, ["enr-a", "enr-race", "enr-b"]))
     assert [created for _, created in out] == [True, False, True]
     assert out[1][0].id == raced.id
