@@ -340,37 +340,53 @@ def run(
     run ``rounds`` interleaved rounds, print the table, write the JSON."""
     scale_of = scale if callable(scale) else (lambda _name: scale)
     opened: dict[str, Bench] = {}
+    failed: dict[str, str] = {}  # a bench that fails is dropped; the others go on
     figures: dict[str, list[list[Figure]]] = {name: [] for name in benches}
     started = datetime.now(UTC)
     try:
         for name, source in benches.items():
             print(f"# setting up {name}", file=out, flush=True)
-            opened[name] = (
-                _Isolated(name, source, scale_of(name))
-                if isinstance(source, str)
-                else source(scale_of(name))
-            )
+            try:
+                opened[name] = (
+                    _Isolated(name, source, scale_of(name))
+                    if isinstance(source, str)
+                    else source(scale_of(name))
+                )
+            except BenchCheckFailed as exc:
+                failed[name] = str(exc)
+                print(f"# FAILED {name}: {exc}", file=out, flush=True)
         for number in range(1, rounds + 1):
-            for name, bench in opened.items():
+            for name, bench in list(opened.items()):
                 print(f"# round {number}/{rounds}: {name}", file=out, flush=True)
-                figures[name].append(bench.round())
+                try:
+                    figures[name].append(bench.round())
+                except BenchCheckFailed as exc:
+                    failed[name] = str(exc)
+                    print(f"# FAILED {name}: {exc}", file=out, flush=True)
+                    figures[name] = []
+                    opened.pop(name).close()
     finally:
         for bench in opened.values():
             bench.close()
     summaries = [s for name in opened for s in summarise(name, figures[name])]
     print(table(summaries), file=out)
+    for name, why in failed.items():
+        print(f"**{name} failed**: {why}", file=out)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         report = {
             "started": started.isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "rounds": rounds,
-            "quick": [name for name in opened if scale_of(name).quick],
+            "quick": [name for name in benches if scale_of(name).quick],
             "machine": machine(),
             "figures": [s.as_json() for s in summaries],
+            "failed": failed,
         }
         json_path.write_text(json.dumps(report, indent=2) + "\n")
         print(f"# written: {json_path}", file=out)
+    if failed:
+        raise SystemExit(1)
     return summaries
 
 
