@@ -264,6 +264,7 @@ def fact_source_drift(session: Session):
             src.c.year.label("src_year"),
             f.c.completed_on,
             src.c.completed_on.label("src_completed_on"),
+            src.c.completed_at.label("src_completed_at"),
             f.c.learner_id,
             src.c.learner_id.label("src_learner_id"),
             f.c.minutes,

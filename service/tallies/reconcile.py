@@ -195,6 +195,8 @@ def repair_facts(session: Session, marker: datetime) -> int:
                 .values(
                     year=row["src_year"],
                     completed_on=_as_date(row["src_completed_on"]),
+                    # the order tally_overlap counts repeats in (whole days are compared above)
+                    completed_at=row["src_completed_at"],
                     learner_id=row["src_learner_id"],
                     minutes=row["src_minutes"],
                     credentialed=credentialed,

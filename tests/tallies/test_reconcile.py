@@ -157,3 +157,28 @@ def test_a_revoked_credential_changes_no_tally(city, session, engine):
     session.expire_all()
     assert breakdown(session, [], {})["totals"] == before  # person-times and issuance events
     assert reconcile.check(session) == []  # and the recomputation agrees
+
+
+def test_a_fact_moved_to_another_day_gets_its_moment_back_too(city, session, engine):
+    """The moment orders a learner's completions for the distinct-learner repeats; a repaired
+    day with a stale moment would leave that order wrong."""
+    _small_city(city)
+    session.execute(
+        text("UPDATE tally_completion SET completed_at = completed_at - INTERVAL '400 days'")
+        if session.get_bind().dialect.name == "postgresql"
+        else text("UPDATE tally_completion SET completed_at = datetime(completed_at, '-400 days'), "
+                  "completed_on = date(completed_on, '-400 days')")
+    )  # fmt: skip
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("UPDATE tally_completion SET completed_on = completed_on - 400"))
+    session.commit()
+    assert reconcile.run(engine, trigger="test")["facts_corrected"] == 3
+    session.expire_all()
+    stale = session.execute(
+        text(
+            "SELECT count(*) FROM tally_completion f JOIN enrollment e ON e.id = f.enrollment_id "
+            "WHERE f.completed_at <> e.completed_at"
+        )
+    ).scalar_one()
+    assert stale == 0
+    assert reconcile.check(session) == []
