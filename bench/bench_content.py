@@ -21,7 +21,6 @@ keep-alive client per server; the static server is the baseline. The file is 20 
 from __future__ import annotations
 
 import io
-import os
 import random
 import shutil
 import sys
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import Figure, Scale, check, main_for, rate  # noqa: E402
-from bench.live_server import free_port, serve  # noqa: E402
+from bench.live_server import embedded_settings, free_port, serve  # noqa: E402
 
 MB = 1024 * 1024
 RANGE = 1 * MB
@@ -64,14 +63,8 @@ class ContentBench:
         size_mb = int(scale.env.get("BENCH_CONTENT_MB") or scale.pick(20, 4))
         self.work = Path(tempfile.mkdtemp(prefix="bench-content-"))
         app_port, static_port = free_port(), free_port()
-        os.environ.update(
-            SKILLS_ENV="test",
-            SKILLS_VAR_DIR=str(self.work / "var"),
-            SKILLS_MASTER_KEY="bench-master-key-" + "x" * 32,
-            SKILLS_PUBLIC_BASE_URL=f"http://127.0.0.1:{app_port}",
-            SKILLS_CONTENT_BASE_URL="",
-            SKILLS_OUTBOX_RELAY_IN_API="false",
-            SKILLS_LOG_LEVEL="WARNING",
+        settings = embedded_settings(
+            self.work, f"http://127.0.0.1:{app_port}", SKILLS_CONTENT_BASE_URL=""
         )
         import httpx
         from starlette.applications import Starlette
@@ -79,14 +72,9 @@ class ContentBench:
         from starlette.staticfiles import StaticFiles
 
         from service.app import create_app
-        from service.core.migrate import upgrade
-        from service.core.settings import get_settings
         from service.core.storage import get_storage
         from service.packages.launch import GRANT_KEY_LABEL, make_grant
 
-        settings = get_settings()
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
-        upgrade(settings.resolved_database_url())
         self.size = size_mb * MB
         self.data = random.Random(7).randbytes(self.size)
         prefix = "packages/bench/"

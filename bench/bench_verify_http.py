@@ -21,7 +21,6 @@ lifted for the run. Usage::
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import threading
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import Figure, Scale, check, main_for  # noqa: E402
-from bench.live_server import free_port, serve  # noqa: E402
+from bench.live_server import embedded_settings, free_port, serve  # noqa: E402
 
 CREDENTIALS = 8
 
@@ -117,27 +116,18 @@ class VerifyHttpBench:
         self.concurrency = 16
         self.work = Path(tempfile.mkdtemp(prefix="bench-verify-"))
         port = free_port()
-        os.environ.update(
-            SKILLS_ENV="test",
-            SKILLS_VAR_DIR=str(self.work / "var"),
-            SKILLS_MASTER_KEY="bench-master-key-" + "x" * 32,
-            SKILLS_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-            SKILLS_OUTBOX_RELAY_IN_API="false",
-            SKILLS_LOG_LEVEL="WARNING",
+        settings = embedded_settings(
+            self.work,
+            f"http://127.0.0.1:{port}",
             SKILLS_RATE_LIMIT_VERIFY="1000000/minute",
         )
         from sqlmodel import Session
 
         from service.app import create_app
         from service.core.db import get_engine
-        from service.core.migrate import upgrade
-        from service.core.settings import get_settings
         from service.issuing.keys import ensure_issuer_key
         from service.issuing.service import issue
 
-        settings = get_settings()
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
-        upgrade(settings.resolved_database_url())
         tokens: list[str] = []
         with Session(get_engine(), expire_on_commit=False) as session:
             ensure_issuer_key(session, settings)
