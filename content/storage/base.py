@@ -234,10 +234,9 @@ class PrefixWriter:
         """Make what was put visible (here: it already is)."""
 
     def abort(self) -> None:
-        """Remove what this writer stored; raises StorageError when that fails."""
-        if not self._existing:
-            self.storage.delete_prefix(self.prefix)
-            return
+        """Remove what this writer stored, and only that: the prefix is content-addressed, so
+        a concurrent ingest of the same bytes may have stored (and published) it meanwhile.
+        Raises StorageError when that fails."""
         for key in self._written:
             if key not in self._existing:
                 self.storage.delete(key)
