@@ -253,14 +253,14 @@ class CredentialsBench:
     def _insert_floor(self, tokens: list[str]) -> float:
         """The same credential rows, written again with one multi-row INSERT into a copy of
         the table: the database's share of issuance, which no issuing code can beat."""
-        from sqlalchemy import text
+        from sqlalchemy import bindparam, text
 
         with self.engine.begin() as c:
             rows = [
                 dict(r._mapping)
                 for r in c.execute(
                     text("SELECT * FROM cred_credential WHERE jwt IN :t").bindparams(
-                        __import__("sqlalchemy").bindparam("t", expanding=True)
+                        bindparam("t", expanding=True)
                     ),
                     {"t": tokens},
                 )
