@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"training"}),
     frozenset({"packages", "tallies"}),
     frozenset({"issuing", "lrs"}),
+    frozenset({"imports"}),
     frozenset({"api"}),
     frozenset({"web"}),
     # Entry points and the composition root: they put everything together.
