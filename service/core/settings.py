@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     # removed at start and by the relay: what a killed worker or request left behind
     spool_max_age_seconds: int = Field(default=6 * 3600, ge=600)
 
+    # Spreadsheet imports (service.imports.reading.limits_from): a larger file is refused whole
+    import_max_bytes: int = Field(default=20 * 1024**2, ge=1024)
+    import_max_rows: int = Field(default=200_000, ge=1)  # data rows below the header
+    import_max_columns: int = Field(default=40, ge=8)
+    import_max_cell_chars: int = Field(default=500, ge=50)
+
     # Background jobs
     broker_url: str = ""  # empty means kombu's filesystem transport under var_dir
     queue_name: str = "skills"
