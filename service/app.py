@@ -24,6 +24,7 @@ from service.api.routes import (
     credentials_public,
     credentials_verify,
     health,
+    imports,
     launch,
     my_credentials,
     orgs,
@@ -44,7 +45,7 @@ from service.api.routes.xapi.alternate import AlternateSyntaxMiddleware
 from service.api.routes.xapi.middleware import XapiResponseMiddleware
 from service.core.observability.logging import configure_logging
 from service.core.settings import Settings, get_settings
-from service.web import pages
+from service.web import imports_page, pages
 from service.web.render import STATIC_DIR
 from service.wiring import wire
 
@@ -133,6 +134,8 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         player,
         tallies,
         shares,
+        imports,
+        imports_page,
         pages,
     ):
         app.include_router(module.router)

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from service.accounts.cli import users_app
+from service.imports.cli import import_app
 from service.issuing.cli import credentials_app, keys_app
 from service.packages.cli import packages_app
 from service.tallies.cli import tallies_app  # each sub-app imports its work on first use
@@ -28,6 +29,7 @@ app.add_typer(packages_app, name="packages")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tallies_app, name="tallies")
+app.add_typer(import_app, name="import")
 
 
 @app.callback()

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 import content.models  # noqa: F401
 import credentials.models  # noqa: F401
 import service.accounts.models  # noqa: F401
+import service.imports.models  # noqa: F401
 import service.issuing.models  # noqa: F401
 import service.jobs.models  # noqa: F401
 import service.lrs.models  # noqa: F401

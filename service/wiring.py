@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from service.accounts import ops_jobs
 from service.core.settings import Settings, get_settings
+from service.imports import runner as import_jobs
 from service.issuing import completion_job
 from service.jobs.handlers import register_handlers
 from service.lrs import cmi5_jobs, cmi5_lms
@@ -37,6 +38,7 @@ def wire() -> None:
         package_jobs.HANDLERS,
         tally_jobs.HANDLERS,
         cmi5_jobs.HANDLERS,
+        import_jobs.HANDLERS,
     ):
         register_handlers(handlers)
     on_completion(record_completion)

@@ -17,7 +17,7 @@ Numbers, dates and decimals stay what they are: only text is neutralised.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -51,3 +51,52 @@ def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
             cell = WriteOnlyCell(sheet, value)
         cells.append(cell)
     return cells
+
+
+BOM = "\ufeff"
+
+
+def csv_stream(rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:
+    """Rows as CSV bytes, yielded about every 32 KiB: UTF-8 with a BOM, so Excel opens it as
+    UTF-8 and shows Chinese text; every cell through :func:`csv_cell`."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> bytes:
+        data = buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+        return data
+
+    buffer.write(BOM)
+    for row in rows:
+        writer.writerow(csv_row(row))
+        if buffer.tell() > 32_768:
+            yield flush()
+    yield flush()
+
+
+def xlsx_stream(title: str, rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:
+    """Rows as one XLSX sheet, streamed in 64 KiB chunks: openpyxl's write-only workbook into
+    a temporary file (the format is a ZIP and needs a seekable file), then deleted."""
+    import os
+    import tempfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    for row in rows:
+        sheet.append(xlsx_row(sheet, row))
+    fd, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(fd)
+    try:
+        workbook.save(path)
+        with open(path, "rb") as handle:
+            while chunk := handle.read(65_536):
+                yield chunk
+    finally:
+        os.unlink(path)

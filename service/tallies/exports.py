@@ -17,23 +17,19 @@ handler has returned.
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-import tempfile
+import itertools
 import uuid
 from collections.abc import Iterator
 
 from sqlmodel import Session
 
+from service.core import spreadsheet
 from service.core.db import get_engine
-from service.core.spreadsheet import csv_row, xlsx_row
 from service.tallies.dimensions import build_query
 from service.tallies.labels import LABEL_COLUMNS, Labeller
 from service.tallies.queries import iter_breakdown
 
 METRIC_COLUMNS = ("person_times", "distinct_learners", "minutes", "hours", "credentials")
-BOM = "\ufeff"
 
 
 def header(group_by: list[str]) -> list[str]:
@@ -65,41 +61,14 @@ def _rows(group_by, filters, organization_id) -> Iterator[list]:
 def csv_stream(
     group_by: list[str], filters: dict, organization_id: uuid.UUID | None
 ) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> bytes:
-        data = buffer.getvalue().encode("utf-8")
-        buffer.seek(0)
-        buffer.truncate()
-        return data
-
-    buffer.write(BOM)
-    writer.writerow(csv_row(header(group_by)))
-    yield flush()
-    for row in _rows(group_by, filters, organization_id):
-        writer.writerow(csv_row(row))
-        if buffer.tell() > 32_768:
-            yield flush()
-    yield flush()
+    yield from spreadsheet.csv_stream(
+        itertools.chain([header(group_by)], _rows(group_by, filters, organization_id))
+    )
 
 
 def xlsx_stream(
     group_by: list[str], filters: dict, organization_id: uuid.UUID | None
 ) -> Iterator[bytes]:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("tallies")
-    sheet.append(xlsx_row(sheet, header(group_by)))
-    for row in _rows(group_by, filters, organization_id):
-        sheet.append(xlsx_row(sheet, row))
-    fd, path = tempfile.mkstemp(suffix=".xlsx")
-    os.close(fd)
-    try:
-        workbook.save(path)
-        with open(path, "rb") as handle:
-            while chunk := handle.read(65_536):
-                yield chunk
-    finally:
-        os.unlink(path)
+    yield from spreadsheet.xlsx_stream(
+        "tallies", itertools.chain([header(group_by)], _rows(group_by, filters, organization_id))
+    )

@@ -29,6 +29,7 @@ GROUPS = {
     "credentials": ["verify"],
     "keys": ["create", "rotate", "compromise", "list"],
     "tallies": ["reconcile", "target"],
+    "import": ["learners", "enrollments", "attendance"],
 }
 
 

@@ -1,0 +1,231 @@
+"""Running an import: check the whole file, then apply its rows batch by batch.
+
+1. **Check.** The whole file is read once (format, encryption, header, limits, formulas) before
+   any row is used: a refused file writes nothing but the refusal.
+2. **Apply.** Rows go in batches of :data:`BATCH_ROWS`. One transaction per batch writes the
+   rows' effects, their outcomes (``import_row``) and the run's counters together, under the
+   run's row lock, so a worker killed mid-file loses only its open batch and the next attempt
+   resumes after ``last_row``; two workers holding the same job (an expired lease) take turns
+   and never apply a row twice.
+3. **Dry run.** Each batch is applied inside a savepoint that is rolled back: the outcomes are
+   real, the effects are not. A dry run's later batches therefore do not see its earlier ones
+   (a file that registers a person and enrols them in one go is judged row by row against the
+   database as it is).
+4. **Finish.** The source file (it holds ID numbers) is deleted; the report is built from the
+   stored outcomes, whose cells are masked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from itertools import islice
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from service.accounts.access import Principal
+from service.core.bulk import insert_rows
+from service.core.db import is_postgres
+from service.core.settings import get_settings
+from service.core.storage import get_storage
+from service.core.timeutil import utcnow
+from service.imports.kinds import RowOutcome, apply_batch
+from service.imports.masking import masked_cells
+from service.imports.models import FINISHED, ImportRow, ImportRun, ImportStatus
+from service.imports.reading import FileRefused, limits_from, open_table
+from service.jobs.outbox import enqueue
+
+log = logging.getLogger("skills.imports")
+BATCH_ROWS = 500
+RUN = "imports.run"
+DELETE_FILE = "imports.delete_file"
+
+Progress = Callable[[ImportRun], None]
+
+
+@contextlib.contextmanager
+def _readable_copy(key: str) -> Iterator[str]:
+    """The stored file as a path: the object itself on local storage, else a spooled copy."""
+    storage = get_storage()
+    local = storage.local_path(key)
+    if local is not None and local.exists():
+        yield str(local)
+        return
+    spool = get_settings().spool_dir
+    fd, path = tempfile.mkstemp(suffix=".import", dir=str(spool) if spool else None)
+    try:
+        with os.fdopen(fd, "wb") as out, contextlib.closing(storage.open(key)) as source:
+            shutil.copyfileobj(source, out, 1024 * 1024)
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def _locked(session: Session, import_id: uuid.UUID) -> ImportRun | None:
+    stmt = select(ImportRun).where(ImportRun.id == import_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def run_import(session: Session, import_id: uuid.UUID, progress: Progress | None = None) -> None:
+    """Take the import as far as it goes: to ``done`` or ``refused``. Commits as it goes; an
+    exception leaves the committed batches in place for the next attempt."""
+    run = session.get(ImportRun, import_id)
+    if run is None or run.status in FINISHED:
+        return
+    if run.object_key is None:  # the file is gone although the run is not finished
+        _finish(session, import_id, ImportStatus.failed, "file-missing", "The file is gone.")
+        return
+    with (
+        _readable_copy(run.object_key) as path,
+        open_table(path, limits_from(get_settings())) as table,
+    ):
+        if run.rows_total is None and not _checked(session, run, table):
+            return
+        principal = Principal(run.created_by, run.created_role, run.organization_id)
+        kind, dry_run = run.kind, run.dry_run
+        records = table.records(kind, start_after=run.last_row)
+        while batch := list(islice(records, BATCH_ROWS)):
+            run = _apply(session, import_id, principal, kind, dry_run, batch)
+            if progress is not None:
+                progress(run)
+    _finish(session, import_id, ImportStatus.done)
+    if progress is not None:
+        progress(session.get(ImportRun, import_id))
+
+
+def _checked(session: Session, run: ImportRun, table) -> bool:
+    """The whole-file pass; False when the file is refused (recorded, nothing else written)."""
+    run.status = ImportStatus.checking
+    run.started_at = run.started_at or utcnow()
+    session.add(run)
+    session.commit()
+    try:
+        total = table.check(run.kind)
+    except FileRefused as refusal:
+        _finish(session, run.id, ImportStatus.refused, refusal.code, refusal.detail)
+        return False
+    run.rows_total = total
+    run.file_format = table.format
+    run.status = ImportStatus.running
+    session.add(run)
+    session.commit()
+    return True
+
+
+def _apply(
+    session: Session,
+    import_id: uuid.UUID,
+    principal: Principal,
+    kind: str,
+    dry_run: bool,
+    batch: list[tuple[int, dict[str, str]]],
+) -> ImportRun:
+    run = _locked(session, import_id)
+    assert run is not None
+    batch = [(row, cells) for row, cells in batch if row > run.last_row]
+    if not batch:  # another worker committed these rows meanwhile
+        session.rollback()
+        return session.get(ImportRun, import_id) or run
+    now = utcnow()
+    if dry_run:
+        savepoint = session.begin_nested()
+        outcomes = _outcomes(session, principal, run, kind, batch, now)
+        savepoint.rollback()
+    else:
+        outcomes = _outcomes(session, principal, run, kind, batch, now)
+    pairs = zip(batch, outcomes, strict=True)
+    rows = [_row(import_id, kind, cells, outcome) for (_, cells), outcome in pairs]
+    insert_rows(session, ImportRow.__table__, rows)  # type: ignore[attr-defined]
+    counts = {name: sum(1 for o in outcomes if o.outcome == name) for name in _OUTCOMES}
+    session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == import_id)  # type: ignore[arg-type]
+        .values(
+            last_row=batch[-1][0],
+            rows_done=ImportRun.rows_done + len(batch),
+            accepted=ImportRun.accepted + counts["accepted"],
+            duplicate=ImportRun.duplicate + counts["duplicate"],
+            rejected=ImportRun.rejected + counts["rejected"],
+        )
+    )
+    session.commit()
+    refreshed = session.get(ImportRun, import_id)
+    assert refreshed is not None
+    return refreshed
+
+
+_OUTCOMES = ("accepted", "duplicate", "rejected")
+
+
+def _outcomes(session, principal, run, kind, batch, now: datetime) -> list[RowOutcome]:
+    outcomes = apply_batch(
+        session, principal, run.organization_id, kind, batch, import_id=run.id, now=now
+    )
+    if len(outcomes) != len(batch):
+        raise RuntimeError("apply_batch must answer every row once")
+    return outcomes
+
+
+def _row(import_id: uuid.UUID, kind: str, cells: dict[str, str], o: RowOutcome) -> dict:
+    return {
+        "import_id": import_id,
+        "row": o.row,
+        "outcome": o.outcome,
+        "reason": o.reason,
+        "message": (o.message or "")[:500] or None,
+        "entity_id": o.entity_id,
+        "cells": masked_cells(kind, cells),
+    }
+
+
+def _finish(
+    session: Session,
+    import_id: uuid.UUID,
+    status: ImportStatus,
+    code: str | None = None,
+    message: str | None = None,
+) -> None:
+    """Final state, then the source file goes: a deletion job is queued in the finishing
+    transaction (the outbox guarantees it runs), and tried at once as well, so the file with
+    its ID numbers does not wait for a worker when the CLI runs the import."""
+    run = session.get(ImportRun, import_id)
+    assert run is not None
+    key = run.object_key
+    run.status = status
+    run.refusal_code = code
+    run.refusal_message = (message or "")[:500] or None
+    run.finished_at = utcnow()
+    run.object_key = None
+    session.add(run)
+    if key is not None:
+        enqueue(session, DELETE_FILE, {"key": key}, dedupe_key=f"import-file:{import_id}")
+    session.commit()
+    if key is not None:
+        delete_file(session, {"key": key})
+    log.info("import finished", extra={"import_id": str(import_id), "status": str(status)})
+
+
+def request_run(session: Session, run: ImportRun) -> None:
+    enqueue(session, RUN, {"import_id": str(run.id)}, dedupe_key=f"import:{run.id}")
+
+
+def run_job(session: Session, payload: dict) -> None:
+    run_import(session, uuid.UUID(payload["import_id"]))
+
+
+def delete_file(session: Session, payload: dict) -> None:
+    """Idempotent: deleting a missing object is no error."""
+    get_storage().delete(payload["key"])
+
+
+HANDLERS = {RUN: run_job, DELETE_FILE: delete_file}

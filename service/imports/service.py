@@ -1,0 +1,133 @@
+"""Starting an import and finding it again: who may import for which organization, where the
+file goes, and the job that does the work (:mod:`.runner`)."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+import uuid
+
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from service.accounts.access import Principal, ensure_org_access
+from service.accounts.audit import record_audit
+from service.accounts.models import Organization
+from service.core.errors import Invalid, NotFound
+from service.core.storage import get_storage
+from service.imports.models import ImportKind, ImportRun
+from service.imports.runner import request_run
+
+KINDS = tuple(k.value for k in ImportKind)
+
+
+def importing_organization(
+    session: Session, principal: Principal, requested: uuid.UUID | None
+) -> uuid.UUID:
+    """Administrators name the organization; staff import for their own only."""
+    if principal.is_admin:
+        if requested is None:
+            raise Invalid(
+                "organization-required",
+                "Administrators must name the organization the import is for (organization_id).",
+                field="organization_id",
+            )
+        if session.get(Organization, requested) is None:
+            raise Invalid("organization-not-found", "The organization does not exist.")
+        return requested
+    assert principal.org_id is not None  # staff roles always belong to an organization
+    ensure_org_access(principal, requested or principal.org_id)
+    return principal.org_id
+
+
+def checked_kind(kind: str | None) -> str:
+    """One of :data:`KINDS`; ``enrolments`` (British spelling) is taken for ``enrollments``."""
+    if kind == "enrolments":
+        kind = ImportKind.ENROLLMENTS.value
+    if kind not in KINDS:
+        raise Invalid(
+            "unknown-import-kind",
+            f"kind must be one of {', '.join(KINDS)}.",
+            field="kind",
+            allowed=list(KINDS),
+        )
+    return kind
+
+
+def clean_filename(name: str | None) -> str:
+    """The file's own name, as the report and the list show it: no folders, no control
+    characters, at most 200 characters."""
+    base = os.path.basename((name or "").replace("\\", "/"))
+    shown = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    return shown[:200]
+
+
+def start_import(
+    session: Session,
+    principal: Principal,
+    organization_id: uuid.UUID,
+    kind: str,
+    *,
+    dry_run: bool,
+    path: str,
+    size: int,
+    sha256: str,
+    filename: str | None,
+    keep_source: bool = False,
+) -> ImportRun:
+    """Store the file, record the run and queue its job (flushed; the caller commits). The
+    spooled upload at ``path`` is taken over (a rename on local storage) unless
+    ``keep_source`` (a file of the operator's, read by the CLI).
+
+    The file is stored first: a failed commit leaves an orphan object (no ID number is ever
+    reachable through it), never a run whose file is missing."""
+    run = ImportRun(
+        organization_id=organization_id,
+        kind=checked_kind(kind),
+        dry_run=dry_run,
+        filename=clean_filename(filename),
+        size=size,
+        sha256=sha256,
+        created_by=principal.user_id,
+        created_role=str(principal.role),
+    )
+    run.object_key = f"imports/{run.id}/source"
+    storage = get_storage()
+    if keep_source:
+        with open(path, "rb") as source:
+            storage.put(run.object_key, source, size=size)
+    else:
+        storage.put_file(run.object_key, path)
+    session.add(run)
+    record_audit(
+        session,
+        actor=principal,
+        action="import.create",
+        subject_type="import",
+        subject_id=str(run.id),
+        detail=f"kind={run.kind};dry_run={str(dry_run).lower()};sha256={sha256}",
+    )
+    session.flush()
+    request_run(session, run)
+    return run
+
+
+def import_for_staff(session: Session, principal: Principal, import_id: uuid.UUID) -> ImportRun:
+    run = session.get(ImportRun, import_id)
+    if run is None:
+        raise NotFound("not-found", "Import was not found.")
+    ensure_org_access(principal, run.organization_id)
+    return run
+
+
+def imports_query(principal: Principal, kind: str | None) -> SelectOfScalar[ImportRun]:
+    """Newest first; staff see their organization's imports, administrators all."""
+    stmt = select(ImportRun).order_by(
+        ImportRun.created_at.desc(),  # type: ignore[attr-defined]
+        ImportRun.id,
+    )
+    if not principal.is_admin:
+        stmt = stmt.where(ImportRun.organization_id == principal.org_id)
+    if kind is not None:
+        stmt = stmt.where(ImportRun.kind == checked_kind(kind))
+    return stmt
