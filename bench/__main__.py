@@ -28,6 +28,8 @@ BENCHES = {
     "play": "bench.bench_play",
     "enrolments": "bench.bench_training",
     "hours": "bench.bench_hours_batch",
+    "imports": "bench.bench_imports",
+    "import_readers": "bench.bench_import_readers",
     "lrs": "bench.bench_lrs",
     "tallies": "bench.bench_tallies",
 }

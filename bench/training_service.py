@@ -47,8 +47,11 @@ class TrainingService:
     """A scratch database, a running ``skills serve`` on it, and tokens for an administrator, a
     trainer of one organization and the platform's service account."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, *, worker: bool = False) -> None:
+        """``worker``: ``skills serve`` runs its embedded worker and outbox relay (jobs)."""
         from service.core.db import normalise_url
+
+        self.worker = worker
 
         server = make_url(normalise_url(SERVER))
         self.database = f"skills_bench_{prefix}_{uuid.uuid4().hex[:8]}"
@@ -75,8 +78,8 @@ class TrainingService:
         env |= {
             "SKILLS_DATABASE_URL": self.url,
             "SKILLS_ENV": "test",
-            "SKILLS_EMBEDDED_WORKER": "false",
-            "SKILLS_OUTBOX_RELAY_IN_API": "false",
+            "SKILLS_EMBEDDED_WORKER": str(self.worker).lower(),
+            "SKILLS_OUTBOX_RELAY_IN_API": str(self.worker).lower(),
             "SKILLS_MASTER_KEY": "bench-master-key-" + "x" * 32,
             "SKILLS_LOG_LEVEL": "WARNING",
             "SKILLS_VAR_DIR": str(self.folder / "var"),
@@ -106,6 +109,25 @@ class TrainingService:
         assert self.proc is not None
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self) -> dict[int, float]:
+        """Peak resident set (``VmHWM``) of the server and of each process it started (the
+        embedded worker and its pool), in MB per pid (Linux ``/proc``)."""
+        assert self.proc is not None
+        peaks: dict[int, float] = {}
+        pending = [self.proc.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = int(line.split()[1]) / 1024
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                pending.extend(int(c) for c in task.read_text().split())
+        return peaks
 
     def log_tail(self) -> str:
         try:
