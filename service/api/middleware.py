@@ -114,6 +114,10 @@ def _verify_upload(settings: Settings) -> int:
     return settings.verify_max_upload_bytes + VERIFY_ENVELOPE
 
 
+def _import_upload(settings: Settings) -> int:
+    return settings.import_max_bytes + VERIFY_ENVELOPE
+
+
 @dataclass(frozen=True)
 class BodyRule:
     methods: frozenset[str]
@@ -131,6 +135,7 @@ BODY_LIMITS = (
     BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/packages/[^/]+/versions"), _package_upload),
     BodyRule(frozenset({"POST"}), re.compile(r"/objects-upload/.+"), _package_upload),
     BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/verify(?:/batch)?"), _verify_upload),
+    BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/imports"), _import_upload),
     BodyRule(frozenset({"POST"}), re.compile(r"/verify"), _verify_upload, page=True),
     BodyRule(
         frozenset({"POST", "PUT"}), re.compile(r"/xAPI/statements"), lambda s: s.xapi_max_body_bytes

@@ -33,6 +33,7 @@ from sqlmodel import Session, select
 
 from service.accounts.audit import record_audit
 from service.core.bulk import insert_rows
+from service.core.db import planned_for_its_values
 from service.core.timeutil import CITY_TZ, as_utc
 from service.training.completion import complete_if_due
 from service.training.hours_rules import (
@@ -127,17 +128,18 @@ def _existing_by_key(session: Session, entries: Sequence[EntryIn]) -> dict:
     ]
     if not clauses:
         return {}
-    rows = session.execute(
-        select(
-            HoursEntry.id,
-            HoursEntry.source,
-            HoursEntry.external_id,
-            HoursEntry.enrollment_id,
-            HoursEntry.started_at,
-            HoursEntry.ended_at,
-            HoursEntry.minutes,
-        ).where(or_(*clauses))
-    ).all()
+    with planned_for_its_values(session):  # the ledger grows fastest right after launch
+        rows = session.execute(
+            select(
+                HoursEntry.id,
+                HoursEntry.source,
+                HoursEntry.external_id,
+                HoursEntry.enrollment_id,
+                HoursEntry.started_at,
+                HoursEntry.ended_at,
+                HoursEntry.minutes,
+            ).where(or_(*clauses))
+        ).all()
     return {(row.source, row.external_id): row for row in rows}
 
 

@@ -260,3 +260,22 @@ def test_a_name_that_looks_like_a_formula_stays_text_in_the_report(world, client
     assert result["status"] == "done", result
     rows = _report(client, world.trainer, result)
     assert any(cell.startswith("'=HYPERLINK") for cell in rows[1])
+
+
+def test_a_file_over_the_default_body_limit_is_taken_up_to_the_import_limit(
+    world, client, settings
+):
+    """Spreadsheets are bigger than API bodies (1 MiB): the import route has its own limit,
+    SKILLS_IMPORT_MAX_BYTES, and a file over it is a 413 that stores nothing."""
+    row = f"{make_id_number()},张三,330212,13812345678\n"
+    big = (LEARNER_HEADER + row * (1_200_000 // len(row.encode()))).encode()
+    assert len(big) > settings.max_request_body_bytes
+    accepted = _upload(client, world.trainer, "learners", big)
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["size"] == len(big)
+
+    settings.import_max_bytes = len(big) - 1
+    refused = _upload(client, world.trainer, "learners", big)
+    assert refused.status_code == 413
+    assert refused.json()["code"] in ("upload-too-large", "payload-too-large")
+    assert client.get("/api/v1/imports", headers=world.trainer).json()["total"] == 1
