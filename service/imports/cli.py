@@ -57,7 +57,7 @@ def _run(kind: str, file: Path, org: str, dry_run: bool, report: Path | None, ac
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from service.core.database_ready import require_database
-    from service.imports.operator import run_from_terminal
+    from service.imports.operator import run_from_terminal, start_from_terminal
 
     if not file.is_file():
         typer.echo(f"error: cannot read {file}", err=True)
@@ -72,12 +72,18 @@ def _run(kind: str, file: Path, org: str, dry_run: bool, report: Path | None, ac
         typer.echo("error: --report must end in .xlsx or .csv", err=True)
         raise typer.Exit(2)
     require_database()
+    try:
+        import_id = start_from_terminal(
+            kind, file, organization_id, dry_run=dry_run, actor_email=actor
+        )
+    except LookupError as exc:  # an unknown organization or account
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        transient=False,
     ) as bar:
         task = bar.add_task(f"{kind}: checking", total=None)
 
@@ -89,19 +95,8 @@ def _run(kind: str, file: Path, org: str, dry_run: bool, report: Path | None, ac
                 completed=run.rows_done,
             )
 
-        try:
-            outcome = run_from_terminal(
-                kind,
-                file,
-                organization_id,
-                dry_run=dry_run,
-                actor_email=actor,
-                report=report,
-                progress=progress,
-            )
-        except LookupError as exc:  # an unknown organization or account
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+        outcome = run_from_terminal(import_id, report, progress)
+        bar.update(task, description=f"{kind}: {outcome['status']}")
     typer.echo(json.dumps(outcome, ensure_ascii=False))
     raise typer.Exit(1 if outcome["status"] == "refused" else 0)
 

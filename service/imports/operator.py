@@ -45,18 +45,17 @@ def _digest(path: Path) -> tuple[int, str]:
     return size, hasher.hexdigest()
 
 
-def run_from_terminal(
+def start_from_terminal(
     kind: str,
     file: Path,
     organization_id: uuid.UUID,
     *,
     dry_run: bool,
     actor_email: str | None,
-    report: Path,
-    progress: Progress | None = None,
-) -> dict:
-    """Record, run and report the import; the summary the CLI prints. ``LookupError`` for an
-    unknown organization, account or kind (a usage error), with words safe to print."""
+) -> uuid.UUID:
+    """Record the import (the file stored, its job queued as a fallback should this process be
+    interrupted). ``LookupError`` for an unknown organization, account or kind (a usage
+    error), with words safe to print."""
     size, sha256 = _digest(file)
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
@@ -77,8 +76,14 @@ def run_from_terminal(
         except DomainError as exc:
             raise LookupError(exc.detail) from None
         session.commit()
-        run_import(session, run.id, progress)
-        done = session.get(ImportRun, run.id)
+        return run.id
+
+
+def run_from_terminal(import_id: uuid.UUID, report: Path, progress: Progress | None = None) -> dict:
+    """Run the import in this process, write its report; the summary the CLI prints."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        run_import(session, import_id, progress)
+        done = session.get(ImportRun, import_id)
         assert done is not None
     rows = report_rows(done.id, done.kind)
     chunks = csv_stream(rows) if report.suffix.lower() == ".csv" else xlsx_stream("report", rows)

@@ -215,8 +215,12 @@ def _finish(
     log.info("import finished", extra={"import_id": str(import_id), "status": str(status)})
 
 
+def run_job_key(import_id: uuid.UUID) -> str:
+    return f"import:{import_id}"
+
+
 def request_run(session: Session, run: ImportRun) -> None:
-    enqueue(session, RUN, {"import_id": str(run.id)}, dedupe_key=f"import:{run.id}")
+    enqueue(session, RUN, {"import_id": str(run.id)}, dedupe_key=run_job_key(run.id))
 
 
 def run_job(session: Session, payload: dict) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import unicodedata
 import uuid
+from collections.abc import Collection
 
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -15,8 +16,9 @@ from service.accounts.audit import record_audit
 from service.accounts.models import Organization
 from service.core.errors import Invalid, NotFound
 from service.core.storage import get_storage
-from service.imports.models import ImportKind, ImportRun
-from service.imports.runner import request_run
+from service.imports.models import FINISHED, ImportKind, ImportRun, ImportStatus
+from service.imports.runner import request_run, run_job_key
+from service.jobs.models import JobStatus, OutboxJob
 
 KINDS = tuple(k.value for k in ImportKind)
 
@@ -131,3 +133,23 @@ def imports_query(principal: Principal, kind: str | None) -> SelectOfScalar[Impo
     if kind is not None:
         stmt = stmt.where(ImportRun.kind == checked_kind(kind))
     return stmt
+
+
+def given_up(session: Session, runs: list[ImportRun]) -> set[uuid.UUID]:
+    """The unfinished runs whose job the outbox gave up on (its attempts spent: an operator's
+    matter, see ``GET /api/v1/admin/jobs``). They show as ``failed``; an operator's retry of
+    the job resumes them where they stopped, and they show as running again."""
+    open_runs = {run_job_key(r.id): r.id for r in runs if r.status not in FINISHED}
+    if not open_runs:
+        return set()
+    keys = session.exec(
+        select(OutboxJob.dedupe_key).where(
+            OutboxJob.dedupe_key.in_(list(open_runs)),  # type: ignore[union-attr]
+            OutboxJob.status == JobStatus.failed,
+        )
+    ).all()
+    return {open_runs[k] for k in keys if k is not None}
+
+
+def shown_status(run: ImportRun, failed: Collection[uuid.UUID]) -> str:
+    return ImportStatus.failed.value if run.id in failed else str(run.status)

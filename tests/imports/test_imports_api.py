@@ -279,3 +279,33 @@ def test_a_file_over_the_default_body_limit_is_taken_up_to_the_import_limit(
     assert refused.status_code == 413
     assert refused.json()["code"] in ("upload-too-large", "payload-too-large")
     assert client.get("/api/v1/imports", headers=world.trainer).json()["total"] == 1
+
+
+def test_an_import_whose_job_gave_up_shows_failed_and_an_operator_retry_resumes_it(
+    world, client, drain, session, monkeypatch
+):
+    from service.jobs import runner as jobs_runner
+
+    monkeypatch.setattr(jobs_runner, "MAX_RUN_ATTEMPTS", 1)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database trouble")
+
+    monkeypatch.setattr(runner, "apply_batch", broken)
+    people = [(make_id_number(), "张三")]
+    r = _upload(client, world.trainer, "learners", _learners_csv(people))
+    drain()
+    link = r.json()["links"]["self"]
+    assert client.get(link, headers=world.trainer).json()["status"] == "failed"
+    listed = client.get("/api/v1/imports", headers=world.trainer).json()["items"]
+    assert [i["status"] for i in listed] == ["failed"]
+
+    monkeypatch.undo()
+    jobs = client.get("/api/v1/admin/jobs?status=failed", headers=world.admin).json()["items"]
+    (job,) = [j for j in jobs if j["kind"] == "imports.run"]
+    assert (
+        client.post(f"/api/v1/admin/jobs/{job['id']}/retry", headers=world.admin).status_code < 300
+    )
+    drain()
+    result = client.get(link, headers=world.trainer).json()
+    assert (result["status"], result["accepted"]) == ("done", 1)

@@ -8,6 +8,7 @@ administrators for the one they name.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Literal
 
@@ -64,8 +65,9 @@ class ImportOut(BaseModel):
     links: dict[str, str] = {}
 
     @classmethod
-    def of(cls, run: ImportRun) -> ImportOut:
+    def of(cls, run: ImportRun, failed: Collection[uuid.UUID] = ()) -> ImportOut:
         out = cls.model_validate(run)
+        out.status = imports.shown_status(run, failed)
         if run.refusal_code:
             out.refusal = RefusalOut(code=run.refusal_code, message=run.refusal_message)
         base = f"/api/v1/imports/{run.id}"
@@ -185,8 +187,9 @@ def list_imports(
     kind: str | None = Query(None, max_length=20),
 ):
     page = page_of(session, imports.imports_query(principal, kind), params)
+    failed = imports.given_up(session, page.items)
     return Page(
-        items=[ImportOut.of(r) for r in page.items],
+        items=[ImportOut.of(r, failed) for r in page.items],
         total=page.total,
         limit=page.limit,
         offset=page.offset,
@@ -213,7 +216,8 @@ def get_template(kind: str, fmt: Literal["csv", "xlsx"], principal: StaffPrincip
 
 @router.get("/{import_id}", response_model=ImportOut)
 def get_import(import_id: uuid.UUID, principal: StaffPrincipal, session: SessionDep):
-    return ImportOut.of(imports.import_for_staff(session, principal, import_id))
+    run = imports.import_for_staff(session, principal, import_id)
+    return ImportOut.of(run, imports.given_up(session, [run]))
 
 
 @router.get(
