@@ -170,12 +170,16 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         ),
         Column(
             "row_key",
-            "行号",
+            "记录编号",
             False,
-            "A0001",
-            "选填，本行的唯一编号，重复导入时据此去重。 Optional: a unique key of the row; "
-            "a second import of the same key is a duplicate.",
-            aliases=("编号",),
+            "KQ-2026-000123",
+            "选填：本机构内唯一的考勤记录编号（如考勤系统的记录号），不是表格的行号；"
+            "同一编号再次导入即为重复。不填时按身份证号、培训班、日期、起止时间与方式去重。 "
+            "Optional: the attendance "
+            "record's id, unique within your organization (not the sheet's row number); the same "
+            "id imported again is a duplicate. Left empty, a session is known by person, "
+            "offering, date, start, end and mode.",
+            aliases=("考勤记录编号", "唯一编号"),
         ),
     ),
 }

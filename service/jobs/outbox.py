@@ -7,6 +7,7 @@ A job is a row; it reaches Celery only after the transaction that wrote it commi
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
@@ -38,13 +39,22 @@ def _forget(session: OrmSession, previous_transaction) -> None:
         session.info.pop(_ENQUEUED, None)
 
 
-def enqueue(session: Session, kind: str, payload: dict, dedupe_key: str | None = None) -> OutboxJob:
-    """Add a job to the session's transaction; a repeated ``dedupe_key`` returns the first job."""
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict,
+    dedupe_key: str | None = None,
+    available_at: datetime | None = None,
+) -> OutboxJob:
+    """Add a job to the session's transaction; a repeated ``dedupe_key`` returns the first job.
+    ``available_at``: not before then (a fallback for work another process is doing now)."""
     if dedupe_key is not None:
         existing = session.exec(select(OutboxJob).where(OutboxJob.dedupe_key == dedupe_key)).first()
         if existing is not None:
             return existing
     job = OutboxJob(kind=kind, payload=payload, dedupe_key=dedupe_key)
+    if available_at is not None:
+        job.available_at = available_at
     session.add(job)
     session.flush()
     session.info[_ENQUEUED] = True

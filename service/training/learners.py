@@ -8,6 +8,8 @@ id (export), see :mod:`.pii`. Phone numbers are treated the same way.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +43,21 @@ def _valid_phone(value: str) -> str:
         return validate_phone(value)
     except InvalidPersonalNumber as exc:
         raise Invalid(exc.code.replace("_", "-"), exc.message, field="phone") from None
+
+
+# Six digits in a row: no one's name, but an ID or phone number typed into the name column (a
+# shifted spreadsheet column), which would then be shown wherever the name is.
+_NUMBER_IN_NAME = re.compile(r"\d{6}")
+
+
+def _valid_name(name: str) -> str:
+    if _NUMBER_IN_NAME.search(unicodedata.normalize("NFKC", name)):
+        raise Invalid(
+            "name-looks-like-a-number",
+            "The name contains a long run of digits: is an ID or phone number in the name column?",
+            field="name",
+        )
+    return name
 
 
 def fingerprint_of(id_number: str) -> str:
@@ -133,6 +150,7 @@ def create_or_find(
     change attributes), so a roster import can be re-run safely; to org staff only when the
     name matches (:mod:`.consent`). A new learner is flushed; the caller commits."""
     number = _valid_id(id_number)
+    name = _valid_name(name)
     phone_number = _valid_phone(phone) if phone else None
     pii = cipher()
     fingerprint = pii.fingerprint(number)
@@ -204,6 +222,8 @@ def update(
     """Change attributes (never the ID number: a different number is a different person).
     Not committed: the caller commits."""
     reason = None
+    if changes.get("name") is not None:
+        _valid_name(changes["name"])
     if "groups" in changes:
         reason = check_group_change(principal, groups_reason)
     if "district_code" in changes:

@@ -6,6 +6,8 @@ migration that corrects the catalogue takes effect at once.
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import Session, select
 
 from service.core.errors import Invalid
@@ -41,14 +43,21 @@ def check_district(session: Session, code: str, field: str = "district_code") ->
         )
 
 
+_CODE_LIKE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
 def check_groups(session: Session, groups: list[str]) -> list[str]:
     """Known group codes, de-duplicated in the order given."""
     known = set(session.exec(select(RefLearnerGroup.code)).all())
     unknown = sorted({g for g in groups if g not in known})
     if unknown:
+        # Echo only what looks like a group code: a value typed into the wrong column may be
+        # a person's number or name.
+        shown = [g for g in unknown if _CODE_LIKE.fullmatch(g)]
+        named = f": {', '.join(shown)}" if len(shown) == len(unknown) else ""
         raise Invalid(
             "unknown-group",
-            f"Unknown learner group(s): {', '.join(unknown)} (see GET /api/v1/reference/groups).",
+            f"Unknown learner group(s){named} (see GET /api/v1/reference/groups).",
             field="groups",
         )
     return list(dict.fromkeys(groups))

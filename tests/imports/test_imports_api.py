@@ -309,3 +309,34 @@ def test_an_import_whose_job_gave_up_shows_failed_and_an_operator_retry_resumes_
     drain()
     result = client.get(link, headers=world.trainer).json()
     assert (result["status"], result["accepted"]) == ("done", 1)
+
+
+def test_numbers_in_the_wrong_column_never_reach_the_report_whole(world, client, drain):
+    """Spreadsheets shift columns: an ID number under 人员类别 or a phone under 姓名 is masked
+    in the report's cells and messages, and no learner is registered with a number as name."""
+    stray, phone = make_id_number(), "13912345678"
+    body = (
+        "身份证号,姓名,区县代码,人员类别\n"
+        f"{make_id_number()},张三,330212,{stray}\n"
+        f"{make_id_number()},{phone},330212,\n"
+    ).encode()
+    result = _run(client, world.trainer, drain, "learners", body)
+    assert (result["accepted"], result["rejected"]) == (0, 2)
+    rows = _report(client, world.trainer, result)
+    text = "\n".join(",".join(r) for r in rows)
+    assert stray not in text and stray[:6] + "********" + stray[-4:] in text
+    assert phone not in text and "139****5678" in text
+    assert {r[2] for r in rows[1:]} == {"unknown-group", "name-looks-like-a-number"}
+
+
+def test_a_retried_upload_with_the_same_idempotency_key_is_one_import(world, client, drain):
+    data = _learners_csv([(make_id_number(), "张三")])
+    headers = world.trainer | {"Idempotency-Key": "upload-1"}
+    first = _upload(client, headers, "learners", data)
+    again = _upload(client, headers, "learners", data)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert client.get("/api/v1/imports", headers=world.trainer).json()["total"] == 1
+    other = _upload(client, headers, "learners", _learners_csv([(make_id_number(), "李四")]))
+    assert other.status_code == 409

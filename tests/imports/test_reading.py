@@ -95,7 +95,7 @@ def test_xlsx_rows_come_back_as_text_with_spreadsheet_row_numbers(tmp_path):
     path = write_xlsx(
         tmp_path / "a.xlsx",
         [
-            [*ATT_HEADER, "行号 (row_key)"],
+            [*ATT_HEADER, "记录编号 (row_key)"],
             [ID, OFF, date(2026, 3, 2), time(9, 0), time(11, 30, 15), " 面授 ", 7],
             [None, None, None, None, None, None, None],  # blank: skipped, still numbered
             [ID, OFF, datetime(2026, 3, 3), "09:00", datetime(2026, 3, 3, 11, 30), "线上", 2.5],

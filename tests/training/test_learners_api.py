@@ -156,3 +156,22 @@ def test_id_number_never_leaves_in_responses_errors_or_logs(world, client, sessi
     for record in caplog.records:
         line = record.getMessage() + " " + str(record.__dict__)
         assert number not in line and number[:-1] not in line
+
+
+def test_a_number_in_the_name_field_is_refused(world, client):
+    """A shifted column puts an ID or phone number where the name belongs; it would then be
+    shown wherever the name is. Six digits in a row are no one's name."""
+    for name in ("330203199001011234", "１３８１２３４５６７８", "张三 138123456"):
+        r = client.post(
+            "/api/v1/learners",
+            json={"id_number": make_id_number(), "name": name, "district_code": "330212"},
+            headers=world.trainer,
+        )
+        assert r.status_code == 422, name
+        assert r.json()["code"] == "name-looks-like-a-number"
+        assert "1234" not in r.json()["detail"]
+    person = world.learner(name="王二")
+    patch = client.patch(
+        f"/api/v1/learners/{person['id']}", json={"name": "13812345678"}, headers=world.admin
+    )
+    assert patch.status_code == 422

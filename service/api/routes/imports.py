@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict
@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from service.accounts.access import Principal
 from service.api.deps import SessionDep, SettingsDep, StaffPrincipal
+from service.api.idempotency import run_idempotent
 from service.api.pagination import Page, PageParamsDep, page_of
 from service.api.problems import Problem, as_problem
 from service.api.streaming_upload import ReceivedUpload, receive_upload
@@ -130,6 +131,7 @@ async def create_import(
     session: SessionDep,
     settings: SettingsDep,
     dry_run: bool = False,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     session.close()  # a slow upload holds no database connection
 
@@ -151,32 +153,52 @@ async def create_import(
         authorize=authorize,
     )
     try:
-        run = await run_in_threadpool(_record, principal, upload, dry_run)
+        return await run_in_threadpool(_record, principal, upload, dry_run, idempotency_key)
     finally:
         await run_in_threadpool(upload.discard)  # gone already when it became the object
-    return JSONResponse(ImportOut.of(run).model_dump(mode="json"), status_code=202)
 
 
-def _record(principal: Principal, upload: ReceivedUpload, dry_run: bool) -> ImportRun:
+def _record(
+    principal: Principal, upload: ReceivedUpload, dry_run: bool, idempotency_key: str | None
+) -> JSONResponse:
+    """Store the upload and record the run, once per Idempotency-Key: a retried upload with
+    the same key and the same bytes answers as the first did and stores nothing."""
     with Session(get_engine(), expire_on_commit=False) as session:
         organization_id = imports.importing_organization(
             session, principal, _organization_field(upload.fields)
         )
         if upload.size == 0:
             raise Problem(422, "empty-file", "The file is empty.")
-        run = imports.start_import(
+        kind = imports.checked_kind(upload.fields.get("kind"))
+
+        def create() -> ImportOut:
+            run = imports.start_import(
+                session,
+                principal,
+                organization_id,
+                kind,
+                dry_run=dry_run,
+                path=upload.path,
+                size=upload.size,
+                sha256=upload.sha256,
+                filename=upload.filename,
+            )
+            return ImportOut.of(run)
+
+        return run_idempotent(
             session,
-            principal,
-            organization_id,
-            upload.fields.get("kind", ""),
-            dry_run=dry_run,
-            path=upload.path,
-            size=upload.size,
-            sha256=upload.sha256,
-            filename=upload.filename,
+            actor_key=principal.actor_key,
+            route="imports.create",
+            key=idempotency_key,
+            body={
+                "kind": kind,
+                "organization_id": str(organization_id),
+                "dry_run": dry_run,
+                "sha256": upload.sha256,
+            },
+            create=create,
+            status_code=202,
         )
-        session.commit()
-        return run
 
 
 @router.get("", response_model=Page[ImportOut])

@@ -9,17 +9,14 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 import sys
+
+from service.core.personal_numbers import scrub
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
 
-# Resident ID numbers (18 characters, or the 15 digits of first-generation cards) and mainland
-# mobile numbers, also as people write them (``+86 138-1234-5678``), not inside longer words.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d){8}(?![0-9A-Za-z])")
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
 _base_factory = logging.getLogRecordFactory()
 
@@ -32,11 +29,6 @@ def _record_with_request_id(*args, **kwargs) -> logging.LogRecord:
 
 
 logging.setLogRecordFactory(_record_with_request_id)
-
-
-def scrub(text: str) -> str:
-    text = _ID_NUMBER.sub("[id-number]", text)
-    return _PHONE.sub("[phone]", text)
 
 
 class JsonFormatter(logging.Formatter):
