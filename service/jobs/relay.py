@@ -27,7 +27,7 @@ from service.core.observability.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_P
 from service.core.timeutil import utcnow
 from service.jobs.models import JobStatus, OutboxJob
 from service.jobs.outbox import when_committed
-from service.jobs.runner import backoff
+from service.jobs.runner import MAX_RUN_ATTEMPTS, backoff
 from service.jobs.spool import sweep_spool
 
 if TYPE_CHECKING:  # imported by whoever makes the app; start-up does not wait for it
@@ -60,6 +60,9 @@ def relay_pending(app: Celery, engine=None, limit: int = 200) -> int:
         if is_postgres(session):
             stmt = stmt.with_for_update(skip_locked=True)
         for job in session.exec(stmt).all():
+            if job.status == JobStatus.running and _died_too_often(job):
+                session.add(job)
+                continue
             try:
                 app.send_task(
                     "skills.run_job", args=[str(job.id)], queue=app.conf.task_default_queue
@@ -85,6 +88,20 @@ def relay_pending(app: Celery, engine=None, limit: int = 200) -> int:
             OUTBOX_PUBLISHED.inc()
         session.commit()
     return published
+
+
+def _died_too_often(job: OutboxJob) -> bool:
+    """A running job whose lease ran out: its worker died holding it (killed, out of memory)
+    and recorded nothing. That counts as an attempt, or a job that kills its worker would be
+    sent again for ever; past the attempts it fails, for an operator to look at."""
+    job.run_attempts += 1
+    job.last_error = "the worker running this job stopped before it finished"
+    if job.run_attempts < MAX_RUN_ATTEMPTS:
+        return False
+    job.status = JobStatus.failed
+    job.lease_until = None
+    log.warning("job failed: its workers kept dying", extra={"job_id": str(job.id)})
+    return True
 
 
 class RelayThread(threading.Thread):

@@ -198,7 +198,31 @@ def test_a_job_whose_worker_died_is_redelivered_and_runs(engine, settings):
     assert run_job_by_id(dead, engine) == JobStatus.done and RAN.count(dead) == 1
     with Session(engine) as s:
         job = s.get(OutboxJob, uuid.UUID(dead))
-        assert (job.status, job.run_attempts, job.lease_until) == (JobStatus.done, 1, None)
+        # two attempts: the one its killed worker never recorded, and the one that ran
+        assert (job.status, job.run_attempts, job.lease_until) == (JobStatus.done, 2, None)
+
+
+def test_a_job_that_keeps_killing_its_worker_ends_failed(engine, settings):
+    """A file that makes the worker run out of memory must not be sent again for ever."""
+    from service.jobs.runner import MAX_RUN_ATTEMPTS
+
+    now = utcnow()
+    dead = _job(engine, status=JobStatus.running, sent_at=now - timedelta(minutes=3))
+    broker = _Broker()
+    for attempt in range(1, MAX_RUN_ATTEMPTS + 1):
+        with Session(engine) as s:  # claimed, then the worker was killed: the lease runs out
+            job = s.get(OutboxJob, uuid.UUID(dead))
+            job.status, job.lease_until = JobStatus.running, utcnow() - timedelta(seconds=1)
+            s.add(job)
+            s.commit()
+        relay_pending(broker, engine)
+        with Session(engine) as s:
+            job = s.get(OutboxJob, uuid.UUID(dead))
+            assert job.run_attempts == attempt
+            expected = JobStatus.failed if attempt == MAX_RUN_ATTEMPTS else JobStatus.sent
+            assert job.status == expected
+    assert broker.sent == [dead] * (MAX_RUN_ATTEMPTS - 1)
+    assert "stopped before it finished" in job.last_error
 
 
 def test_a_running_job_shows_as_running_with_its_lease(engine, settings, client, world):
