@@ -228,7 +228,7 @@ class Table:
         if kind not in COLUMNS:
             raise ValueError(f"unknown import kind: {kind}")
         self._prepare()
-        count = sum(1 for _ in self._scan(kind))
+        count = sum(1 for _ in self._scan(kind, checking=True))
         if count == 0:
             raise _refused(EMPTY_FILE, "The file has a header row but no data rows.")
         self._checked = kind
@@ -240,7 +240,7 @@ class Table:
         table has not (a resumed job), so no row of a bad file is ever handed out."""
         if self._checked != kind:
             self.check(kind)
-        for row, cells in self._scan(kind):
+        for row, cells in self._scan(kind, checking=False):
             if row > start_after:
                 yield row, cells
 
@@ -258,7 +258,10 @@ class Table:
                 raise
             self._prepared = True
 
-    def _scan(self, kind: str) -> Iterator[tuple[int, dict[str, str]]]:
+    def _scan(self, kind: str, checking: bool) -> Iterator[tuple[int, dict[str, str]]]:
+        """The rows with their cells stripped, wholly blank ones skipped. ``checking``: every
+        limit is checked and no record built (the check pass); else the file has passed that
+        check, so the records are built without checking again."""
         assert self._source is not None
         limits = self.limits
         text_formulas = self._source.text_formulas
@@ -266,19 +269,35 @@ class Table:
         unnamed: list[int] = []  # header cells left blank: their columns must stay empty
         fields = [c.field for c in COLUMNS[kind]]  # every field, "" where the file has no column
         width = 0
+        empty: dict[str, str] = {}
         for row, raw in self._source.raw_rows():
             cells = [c.strip() for c in raw]
             while cells and not cells[-1]:
                 cells.pop()
             if not cells:
                 continue
-            _check_cells(row, cells, limits, text_formulas)
             if header is None:
+                _check_cells(row, cells, limits, text_formulas)
                 header = _header(kind, row, cells)
                 named = {i for i, _ in header}
                 unnamed = [i for i in range(len(cells)) if i not in named]
                 width = len(cells)
+                empty = dict.fromkeys(fields, "")
                 continue
+            if not checking:
+                record = empty.copy()
+                n = len(cells)
+                for i, field in header:
+                    if i < n:
+                        record[field] = cells[i]
+                yield row, record
+                continue
+            if (
+                len(cells) > limits.max_columns
+                or max(map(len, cells)) > limits.max_cell_chars
+                or (text_formulas and any(c[:1] in _FORMULA_START for c in cells))
+            ):
+                _check_cells(row, cells, limits, text_formulas)
             if row > limits.max_rows + 1:
                 raise _too_many_rows(row, limits)
             if len(cells) > width or any(cells[i] for i in unnamed if i < len(cells)):
@@ -290,11 +309,7 @@ class Table:
                     row,
                     col,
                 )
-            record = dict.fromkeys(fields, "")
-            for i, field in header:
-                if i < len(cells):
-                    record[field] = cells[i]
-            yield row, record
+            yield row, empty
         if header is None:
             raise _refused(EMPTY_FILE, "The file has no header row and no data.")
 
@@ -337,6 +352,7 @@ def _check_cells(row: int, cells: list[str], limits: ImportLimits, text_formulas
             )
 
 
+_FORMULA_START = frozenset("=@+-")
 # A number or a phone number (+86 138-0000-0000) after a sign is data; a lone dash too.
 _SIGNED_DATA = re.compile(r"[+-]+|[+-][0-9 ().-]*[0-9][0-9 ().-]*")
 
@@ -651,13 +667,14 @@ def _plain_sheet(zf: zipfile.ZipFile, part: str, limits: ImportLimits) -> bool:
             if opened.group(1):  # <sheetData/>: no cells at all
                 return True
             buf, started = buf[opened.end() :], True
-        closed = _DATA_CLOSE.search(buf)
+        closed = _DATA_CLOSE.search(buf) if b"sheetData" in buf else None
         if closed is not None:  # what follows (extLst's <xm:f>, ...) is no cell
             buf = buf[: closed.start()]
         if (b"<f" in buf or b":f" in buf) and _FORMULA.search(buf):
             return False
-        filled = [(col, row) for col, row, empty in _CELLS.findall(buf) if not empty]
-        if filled:
+        if _refs_within(buf, limits):
+            pass
+        elif filled := [(col, row) for col, row, empty in _CELLS.findall(buf) if not empty]:
             if not all(col for col, _ in filled):
                 return False
             if max(int(row) for _, row in filled) > limits.max_rows + 1:
@@ -667,6 +684,29 @@ def _plain_sheet(zf: zipfile.ZipFile, part: str, limits: ImportLimits) -> bool:
         if closed is not None:
             return True
     return True
+
+
+# What most writers (Excel, WPS, openpyxl) put down: every cell tag unprefixed, its reference
+# first, in double quotes. A literal start lets the regular expressions skip ahead quickly.
+_PLAIN_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
+_PLAIN_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+
+
+def _refs_within(buf: bytes, limits: ImportLimits) -> bool:
+    """True when every tag of the piece starting ``<c`` is a cell written the plain way and
+    every cell, filled or not, lies within the limits: then so do the filled ones. False
+    leaves it to the general expression (prefixes, other quoting, a styled blank beyond the
+    limits)."""
+    if b":c" in buf:
+        return False
+    rows = _PLAIN_ROW.findall(buf)
+    if len(rows) != buf.count(b"<c"):
+        return False
+    if not rows:
+        return True
+    if max(map(int, rows)) > limits.max_rows + 1:
+        return False
+    return max(map(_column_number, set(_PLAIN_COLUMN.findall(buf)))) <= limits.max_columns
 
 
 def _scan_sheet_exactly(zf: zipfile.ZipFile, part: str, limits: ImportLimits) -> None:

@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ARRAY, any_, bindparam
 from sqlmodel import Session, select
 
 from service.accounts.access import Principal
-from service.core.db import is_postgres
+from service.core.db import is_postgres, planned_for_its_values
 from service.core.errors import DomainError
 from service.core.timeutil import CITY_TZ
 from service.imports.rows import (
@@ -123,10 +124,12 @@ def _row_key(cells: dict[str, str]) -> str | None:
 
 
 class _Reader:
-    """Reads the rows of one batch. A sheet names the same people, offerings, dates and times
-    over and over, so each distinct cell text is checked (and a number fingerprinted) once."""
+    """Reads the rows of one import. A sheet names the same people, offerings, dates and times
+    over and over, so each distinct cell text is checked (and a number fingerprinted) once; the
+    memory is kept from batch to batch of the import (:func:`_reader_for`), up to a bound."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, import_id: uuid.UUID, now: datetime) -> None:
+        self.import_id = import_id
         self.pii = cipher()
         self.now = now
         self._memo: dict[tuple[str, str], object] = {}
@@ -159,6 +162,26 @@ class _Reader:
             raise RowRefused("session-in-future", "The session ends in the future.")
         key = _row_key(cells) or _digest(fingerprint, offering_id, started_at, ended_at, online)
         return _Parsed(row, fingerprint, offering_id, started_at, ended_at, online, key)
+
+
+MEMO_ENTRIES = 20_000  # distinct cell texts remembered from batch to batch (a few MB)
+_readers = threading.local()  # a worker thread runs one import at a time
+
+
+def _reader_for(import_id: uuid.UUID, now: datetime) -> _Reader:
+    """The import's reader, kept by the thread between its batches: what a cell says does not
+    depend on the database, so a dry run keeps it too. Started afresh past the bound."""
+    reader = getattr(_readers, "reader", None)
+    if reader is None or reader.import_id != import_id or len(reader._memo) > MEMO_ENTRIES:
+        reader = _readers.reader = _Reader(import_id, now)
+    reader.now = now
+    return reader
+
+
+def forget_reader() -> None:
+    """Drop this thread's reader: its memory holds ID numbers, so it goes when the import
+    stops (finished, refused or failed)."""
+    _readers.reader = None
 
 
 def _offering_id(text: str) -> uuid.UUID:
@@ -252,7 +275,7 @@ def apply_attendance(
 ) -> list[RowOutcome]:
     """Rows that cannot be read or matched are rejected first; the rest go to the ledger in
     one call, limited to the organization's enrollments."""
-    reader = _Reader(now)
+    reader = _reader_for(import_id, now)
     answers: dict[int, RowOutcome] = {}
     parsed: list[tuple[int, _Parsed]] = []
     for index, (row, cells) in enumerate(records):
@@ -264,8 +287,9 @@ def apply_attendance(
     owners: dict[uuid.UUID, uuid.UUID] = {}
     enrolled: dict = {}
     if parsed:
-        owners = _offering_orgs(session, {p.offering_id for _, p in parsed})
-        enrolled = _enrollments(session, [p for _, p in parsed], organization_id)
+        with planned_for_its_values(session):  # hundreds of fingerprints: see the ledger
+            owners = _offering_orgs(session, {p.offering_id for _, p in parsed})
+            enrolled = _enrollments(session, [p for _, p in parsed], organization_id)
     entries: list[tuple[int, _Parsed, EntryIn]] = []
     for index, p in parsed:
         owner = owners.get(p.offering_id)
@@ -289,8 +313,8 @@ def apply_attendance(
                 enrollment_id=enrollment_id,
                 source=HoursSource.IMPORT,
                 external_id=f"{organization_id}:{p.key}",
-                started_at=p.started_at,
-                ended_at=p.ended_at,
+                started_at=p.started_at.astimezone(UTC),  # as the ledger stores them
+                ended_at=p.ended_at.astimezone(UTC),
                 online=p.online,
             )
             entries.append((index, p, entry))

@@ -40,10 +40,11 @@ from service.imports.kinds import RowOutcome, apply_batch
 from service.imports.masking import masked_cells
 from service.imports.models import FINISHED, ImportRow, ImportRun, ImportStatus
 from service.imports.reading import FileRefused, limits_from, open_table
+from service.imports.rows_attendance import forget_reader
 from service.jobs.outbox import enqueue
 
 log = logging.getLogger("skills.imports")
-BATCH_ROWS = 500
+BATCH_ROWS = 1000  # the ledger's MAX_BATCH: a batch's fixed costs (look-ups, commit) spread thin
 RUN = "imports.run"
 DELETE_FILE = "imports.delete_file"
 
@@ -94,10 +95,13 @@ def run_import(session: Session, import_id: uuid.UUID, progress: Progress | None
         principal = Principal(run.created_by, run.created_role, run.organization_id)
         kind, dry_run = run.kind, run.dry_run
         records = table.records(kind, start_after=run.last_row)
-        while batch := list(islice(records, BATCH_ROWS)):
-            run = _apply(session, import_id, principal, kind, dry_run, batch)
-            if progress is not None:
-                progress(run)
+        try:
+            while batch := list(islice(records, BATCH_ROWS)):
+                _apply(session, import_id, principal, kind, dry_run, batch)
+                if progress is not None:
+                    progress(_current(session, import_id))
+        finally:
+            forget_reader()
     _finish(session, import_id, ImportStatus.done)
     if progress is not None:
         progress(session.get(ImportRun, import_id))
@@ -129,13 +133,13 @@ def _apply(
     kind: str,
     dry_run: bool,
     batch: list[tuple[int, dict[str, str]]],
-) -> ImportRun:
+) -> None:
     run = _locked(session, import_id)
     assert run is not None
     batch = [(row, cells) for row, cells in batch if row > run.last_row]
     if not batch:  # another worker committed these rows meanwhile
         session.rollback()
-        return session.get(ImportRun, import_id) or run
+        return
     now = utcnow()
     if dry_run:
         savepoint = session.begin_nested()
@@ -144,7 +148,8 @@ def _apply(
     else:
         outcomes = _outcomes(session, principal, run, kind, batch, now)
     pairs = zip(batch, outcomes, strict=True)
-    rows = [_row(import_id, kind, cells, outcome) for (_, cells), outcome in pairs]
+    mask = _Masker(kind)
+    rows = [_row(import_id, mask(cells), outcome) for (_, cells), outcome in pairs]
     insert_rows(session, ImportRow.__table__, rows)  # type: ignore[attr-defined]
     counts = {name: sum(1 for o in outcomes if o.outcome == name) for name in _OUTCOMES}
     session.execute(
@@ -159,9 +164,12 @@ def _apply(
         )
     )
     session.commit()
-    refreshed = session.get(ImportRun, import_id)
-    assert refreshed is not None
-    return refreshed
+
+
+def _current(session: Session, import_id: uuid.UUID) -> ImportRun:
+    run = session.get(ImportRun, import_id)
+    assert run is not None
+    return run
 
 
 _OUTCOMES = ("accepted", "duplicate", "rejected")
@@ -176,7 +184,26 @@ def _outcomes(session, principal, run, kind, batch, now: datetime) -> list[RowOu
     return outcomes
 
 
-def _row(import_id: uuid.UUID, kind: str, cells: dict[str, str], o: RowOutcome) -> dict:
+class _Masker:
+    """:func:`masked_cells` for a batch's rows, each field's distinct value masked once (a
+    sheet repeats its offering, dates and times on every row); fields are masked one by one."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._done: dict[tuple[str, str], str] = {}
+
+    def __call__(self, cells: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for field, value in cells.items():
+            key = (field, value)
+            masked = self._done.get(key)
+            if masked is None:
+                masked = self._done[key] = masked_cells(self.kind, {field: value})[field]
+            out[field] = masked
+        return out
+
+
+def _row(import_id: uuid.UUID, cells: dict[str, str], o: RowOutcome) -> dict:
     return {
         "import_id": import_id,
         "row": o.row,
@@ -184,7 +211,7 @@ def _row(import_id: uuid.UUID, kind: str, cells: dict[str, str], o: RowOutcome) 
         "reason": o.reason,
         "message": (o.message or "")[:500] or None,
         "entity_id": o.entity_id,
-        "cells": masked_cells(kind, cells),
+        "cells": cells,
     }
 
 

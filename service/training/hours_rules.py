@@ -140,10 +140,19 @@ class PersonHistory:
             history.add(entry.started_at, entry.ended_at, entry.minutes, tz)
         return history
 
-    def add(self, start: datetime, end: datetime | None, minutes: int, tz: tzinfo) -> None:
+    def add(
+        self,
+        start: datetime,
+        end: datetime | None,
+        minutes: int,
+        tz: tzinfo,
+        day: date | None = None,
+    ) -> None:
+        """``day``: the start's local date in ``tz`` when the caller knows it already."""
         if end is not None:
             self.intervals.append((start, end))
-        day = start.astimezone(tz).date()
+        if day is None:
+            day = start.astimezone(tz).date()
         self.minutes_by_day[day] = self.minutes_by_day.get(day, 0) + minutes
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
@@ -246,6 +255,7 @@ def evaluate_entries(
     """
     seen: dict[tuple[HoursSource, str], HoursCandidate] = {}
     outcomes: list[EntryOutcome] = []
+    days: dict[datetime, date] = {}  # a batch repeats its start and end times: each read once
     for candidate in candidates:
         key = (candidate.source, candidate.external_id)
         if key in seen:
@@ -265,11 +275,19 @@ def evaluate_entries(
                 )
             continue
         seen[key] = candidate
-        outcomes.append(_evaluate_one(candidate, context))
+        outcomes.append(_evaluate_one(candidate, context, days))
     return outcomes
 
 
-def _evaluate_one(c: HoursCandidate, ctx: GuardContext) -> EntryOutcome:
+def _local_day(moment: datetime, tz: tzinfo, days: dict[datetime, date]) -> date:
+    """The local date of an aware moment (equal instants hash alike, whatever their zone)."""
+    day = days.get(moment)
+    if day is None:
+        day = days[moment] = moment.astimezone(tz).date()
+    return day
+
+
+def _evaluate_one(c: HoursCandidate, ctx: GuardContext, days: dict[datetime, date]) -> EntryOutcome:
     minutes, invalid = _entry_minutes(c)
     if invalid is not None or minutes is None:
         return EntryOutcome(c.external_id, c.source, "rejected", None, (invalid,))
@@ -290,10 +308,9 @@ def _evaluate_one(c: HoursCandidate, ctx: GuardContext) -> EntryOutcome:
                 )
             )
         offering = enrollment.offering
-        local_days = {c.started_at.astimezone(ctx.tz).date()}
-        if c.ended_at is not None:
-            local_days.add(c.ended_at.astimezone(ctx.tz).date())
-        if any(day < offering.starts_on or day > offering.ends_on for day in local_days):
+        first = _local_day(c.started_at, ctx.tz, days)
+        last = first if c.ended_at is None else _local_day(c.ended_at, ctx.tz, days)
+        if min(first, last) < offering.starts_on or max(first, last) > offering.ends_on:
             reasons.append(
                 Reason(
                     OUTSIDE_OFFERING_DATES,
@@ -318,7 +335,7 @@ def _evaluate_one(c: HoursCandidate, ctx: GuardContext) -> EntryOutcome:
             )
         )
 
-    day = c.started_at.astimezone(ctx.tz).date()
+    day = _local_day(c.started_at, ctx.tz, days)
     day_total = person.minutes_by_day.get(day, 0) + minutes
     if day_total > ctx.daily_cap_minutes:
         reasons.append(
@@ -331,7 +348,7 @@ def _evaluate_one(c: HoursCandidate, ctx: GuardContext) -> EntryOutcome:
 
     if reasons:
         return EntryOutcome(c.external_id, c.source, "rejected", minutes, tuple(reasons))
-    person.add(c.started_at, c.ended_at, minutes, ctx.tz)
+    person.add(c.started_at, c.ended_at, minutes, ctx.tz, day)
     if c.is_online and enrollment is not None:
         enrollment.online_minutes += minutes
     return EntryOutcome(c.external_id, c.source, "accepted", minutes)

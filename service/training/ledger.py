@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 from sqlalchemy import ARRAY, and_, any_, bindparam, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -54,6 +55,7 @@ from service.training.reference_data import OfferingMode
 from service.training.states import EnrollmentState, transition
 
 EXTERNAL_ID_CONFLICT = "external_id_conflict"
+_uuid_order = attrgetter("int")  # UUIDs' own order (they compare by .int), without __lt__ calls
 MAX_BATCH = 1000
 
 
@@ -92,6 +94,9 @@ def _among(session: Session, column, values):
 def _in_utc(e: EntryIn) -> EntryIn:
     """Store instants in UTC: SQLite keeps the wall time and drops the offset."""
 
+    if e.started_at.tzinfo is UTC and (e.ended_at is None or e.ended_at.tzinfo is UTC):
+        return e
+
     def utc(moment: datetime | None) -> datetime | None:
         if moment is None or moment.utcoffset() is None:
             return moment  # naive times are reported by the guards as invalid
@@ -128,18 +133,17 @@ def _existing_by_key(session: Session, entries: Sequence[EntryIn]) -> dict:
     ]
     if not clauses:
         return {}
-    with planned_for_its_values(session):  # the ledger grows fastest right after launch
-        rows = session.execute(
-            select(
-                HoursEntry.id,
-                HoursEntry.source,
-                HoursEntry.external_id,
-                HoursEntry.enrollment_id,
-                HoursEntry.started_at,
-                HoursEntry.ended_at,
-                HoursEntry.minutes,
-            ).where(or_(*clauses))
-        ).all()
+    rows = session.execute(
+        select(
+            HoursEntry.id,
+            HoursEntry.source,
+            HoursEntry.external_id,
+            HoursEntry.enrollment_id,
+            HoursEntry.started_at,
+            HoursEntry.ended_at,
+            HoursEntry.minutes,
+        ).where(or_(*clauses))
+    ).all()
     return {(row.source, row.external_id): row for row in rows}
 
 
@@ -158,12 +162,12 @@ def _person_histories(session: Session, learner_ids, candidates) -> dict[str, Pe
             HoursEntry.started_at < day1 + timedelta(days=1),
         )
     ).all()
-    entries: dict[str, list[ExistingEntry]] = defaultdict(list)
+    entries: dict[uuid.UUID, list[ExistingEntry]] = defaultdict(list)
     for learner_id, started, ended, minutes in rows:
-        entries[str(learner_id)].append(
+        entries[learner_id].append(
             ExistingEntry(_aware(started), minutes, _aware(ended) if ended else None)
         )
-    return {key: PersonHistory.from_entries(_net(items)) for key, items in entries.items()}
+    return {str(key): PersonHistory.from_entries(_net(items)) for key, items in entries.items()}
 
 
 def _aware(moment: datetime) -> datetime:
@@ -175,9 +179,9 @@ def _aware(moment: datetime) -> datetime:
 def _net(items: list[ExistingEntry]) -> list[ExistingEntry]:
     """Drop each reversal together with the entry it reverses (same interval, opposite
     minutes): a reversed session no longer blocks its time or counts towards the day."""
-    reversals = Counter((e.started_at, e.ended_at, -e.minutes) for e in items if e.minutes < 0)
-    if not reversals:
+    if not any(e.minutes < 0 for e in items):
         return items
+    reversals = Counter((e.started_at, e.ended_at, -e.minutes) for e in items if e.minutes < 0)
     kept = []
     for e in items:
         key = (e.started_at, e.ended_at, e.minutes)
@@ -225,49 +229,30 @@ def record_entries(
     results = [
         EntryResult(i, e.external_id, str(e.source), "pending") for i, e in enumerate(entries)
     ]
-    pairs = _locked_enrollments(session, {e.enrollment_id for e in entries}, organization_id)
-    learner_ids = sorted({enr.learner_id for enr, _ in pairs.values()})
-
-    existing = _existing_by_key(session, entries)
-    fresh: list[tuple[int, EntryIn, HoursCandidate]] = []
-    for i, e in enumerate(entries):
-        row = existing.get((str(e.source), e.external_id))
-        if row is not None:
-            _answer_existing(results[i], e, row)
-            continue
-        enr = pairs.get(e.enrollment_id)
-        person = str(enr[0].learner_id) if enr else f"unknown:{e.enrollment_id}"
-        fresh.append(
-            (
-                i,
-                e,
-                HoursCandidate(
-                    e.external_id,
-                    e.source,
-                    person,
-                    str(e.enrollment_id),
-                    e.started_at,
-                    e.ended_at,
-                    e.minutes,
-                    e.online,
-                ),
-            )
-        )
+    # The look-ups below take hundreds of keys; planned for them, not for a generic guess
+    # (a young ledger's generic plan scans whole tables once it has grown).
+    with planned_for_its_values(session):
+        pairs = _locked_enrollments(session, {e.enrollment_id for e in entries}, organization_id)
+        existing = _existing_by_key(session, entries)
+        fresh = _fresh(entries, results, existing, pairs)
+        if fresh:
+            candidates = [c for _, _, c in fresh]
+            spent = minutes_by_enrollment(session, list(pairs))  # one query: totals and online
+            learner_ids = sorted({enr.learner_id for enr, _ in pairs.values()}, key=_uuid_order)
+            persons = _person_histories(session, learner_ids, candidates)
+            daily_cap = load_policy(session).daily_cap_minutes
     if not fresh:  # all already recorded: nothing to evaluate
         _persist_rejections(session, entries, results, pairs, recorded_by, now)
         return results
 
-    candidates = [c for _, _, c in fresh]
-    spent = minutes_by_enrollment(session, list(pairs))  # one query: totals and online
-    online = {eid: bucket["online_minutes"] for eid, bucket in spent.items()}
-    windows = {off.id: _window(off) for _, off in pairs.values()}  # one per offering
+    windows = {off.id: _window(off) for off in {off.id: off for _, off in pairs.values()}.values()}
     context = GuardContext(
-        persons=_person_histories(session, learner_ids, candidates),
+        persons=persons,
         enrollments={
-            str(eid): _facts(enr, windows[off.id], online.get(eid, 0))
+            str(eid): _facts(enr, windows[off.id], spent.get(eid, {}).get("online_minutes", 0))
             for eid, (enr, off) in pairs.items()
         },
-        daily_cap_minutes=load_policy(session).daily_cap_minutes,
+        daily_cap_minutes=daily_cap,
     )
     outcomes = evaluate_entries(candidates, context)
 
@@ -298,8 +283,14 @@ def record_entries(
     _insert_all(session, accepted)
     _persist_rejections(session, entries, results, pairs, recorded_by, now)
 
-    touched = sorted({e.enrollment_id for _, e, r in accepted if r.status == "accepted"})
-    start_enrolled(session, touched, now)
+    touched = sorted(
+        {e.enrollment_id for _, e, r in accepted if r.status == "accepted"}, key=_uuid_order
+    )
+    # Only those read as enrolled can start: the states were read under the people's locks and
+    # nothing leads back to enrolled (so a batch of people already in progress costs no UPDATE).
+    start_enrolled(
+        session, [eid for eid in touched if pairs[eid][0].state == EnrollmentState.ENROLLED], now
+    )
     added: dict = defaultdict(int)
     for row, _, result in accepted:
         if result.status == "accepted":
@@ -310,6 +301,34 @@ def record_entries(
         if before + added[eid] >= pairs[eid][1].required_minutes:
             complete_if_due(session, session.get(Enrollment, eid), now)
     return results
+
+
+def _fresh(entries, results, existing, pairs) -> list[tuple[int, EntryIn, HoursCandidate]]:
+    """The entries not yet in the ledger, as candidates; those already there are answered."""
+    fresh: list[tuple[int, EntryIn, HoursCandidate]] = []
+    people: dict[uuid.UUID, str] = {}  # enrollment id -> its person's key
+    for i, e in enumerate(entries):
+        row = existing.get((str(e.source), e.external_id))
+        if row is not None:
+            _answer_existing(results[i], e, row)
+            continue
+        person = people.get(e.enrollment_id)
+        if person is None:
+            enr = pairs.get(e.enrollment_id)
+            person = str(enr[0].learner_id) if enr else f"unknown:{e.enrollment_id}"
+            people[e.enrollment_id] = person
+        candidate = HoursCandidate(
+            e.external_id,
+            e.source,
+            person,
+            str(e.enrollment_id),
+            e.started_at,
+            e.ended_at,
+            e.minutes,
+            e.online,
+        )
+        fresh.append((i, e, candidate))
+    return fresh
 
 
 def _locked_enrollments(session: Session, ids, organization_id) -> dict:
