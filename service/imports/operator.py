@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import Session
@@ -13,6 +14,7 @@ from service.accounts.models import Role
 from service.accounts.users import UserReferenceMissing, find_by_email
 from service.core.db import get_engine
 from service.core.errors import DomainError
+from service.core.settings import get_settings
 from service.core.spreadsheet import csv_stream, xlsx_stream
 from service.imports import service as imports
 from service.imports.models import ImportRun
@@ -72,6 +74,9 @@ def start_from_terminal(
                 sha256=sha256,
                 filename=file.name,
                 keep_source=True,
+                # The job is a fallback: it resumes the run should this process be stopped,
+                # and never races it (a worker would start the same rows at once otherwise).
+                queue_delay=timedelta(seconds=get_settings().job_lease_seconds),
             )
         except DomainError as exc:
             raise LookupError(exc.detail) from None

@@ -24,20 +24,21 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from service.accounts.access import Principal
+from service.accounts.access import ORGANIZATION_INACTIVE, Principal
+from service.accounts.models import ORG_ROLES, Organization, User
 from service.core.bulk import insert_rows
 from service.core.db import is_postgres
 from service.core.settings import get_settings
 from service.core.storage import get_storage
 from service.core.timeutil import utcnow
 from service.imports.kinds import RowOutcome, apply_batch
-from service.imports.masking import masked_cells
+from service.imports.masking import masked_cells, masked_message
 from service.imports.models import FINISHED, ImportRow, ImportRun, ImportStatus
 from service.imports.reading import FileRefused, limits_from, open_table
 from service.imports.rows_attendance import forget_reader
@@ -86,6 +87,10 @@ def run_import(session: Session, import_id: uuid.UUID, progress: Progress | None
     if run.object_key is None:  # the file is gone although the run is not finished
         _finish(session, import_id, ImportStatus.failed, "file-missing", "The file is gone.")
         return
+    stop = _uploader_stopped(session, run)
+    if stop is not None:
+        _finish(session, import_id, ImportStatus.failed, *stop)
+        return
     with (
         _readable_copy(run.object_key) as path,
         open_table(path, limits_from(get_settings())) as table,
@@ -107,6 +112,28 @@ def run_import(session: Session, import_id: uuid.UUID, progress: Progress | None
         progress(session.get(ImportRun, import_id))
 
 
+def _uploader_stopped(session: Session, run: ImportRun) -> tuple[str, str] | None:
+    """A queued import acts with its uploader's rights as they are when it runs: an account
+    deactivated or moved, or an organization deactivated since the upload, ends it."""
+    organization = session.get(Organization, run.organization_id)
+    if organization is None or not organization.is_active:
+        return ORGANIZATION_INACTIVE, "The organization has been deactivated."
+    if run.created_by is None:  # the operator at a terminal
+        return None
+    user = session.get(User, run.created_by)
+    if (
+        user is None
+        or not user.is_active
+        or user.role != run.created_role
+        or (user.role in ORG_ROLES and user.organization_id != run.organization_id)
+    ):
+        return (
+            "uploader-no-longer-allowed",
+            "The account that uploaded the file may no longer import for this organization.",
+        )
+    return None
+
+
 def _checked(session: Session, run: ImportRun, table) -> bool:
     """The whole-file pass; False when the file is refused (recorded, nothing else written)."""
     run.status = ImportStatus.checking
@@ -117,6 +144,18 @@ def _checked(session: Session, run: ImportRun, table) -> bool:
         total = table.check(run.kind)
     except FileRefused as refusal:
         _finish(session, run.id, ImportStatus.refused, refusal.code, refusal.detail)
+        return False
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - a reader library choking on the file: the file's fault
+        log.warning("import file unreadable", exc_info=True, extra={"import_id": str(run.id)})
+        _finish(
+            session,
+            run.id,
+            ImportStatus.refused,
+            "unreadable-file",
+            "The file could not be read as a spreadsheet; save it again as XLSX or CSV.",
+        )
         return False
     run.rows_total = total
     run.file_format = table.format
@@ -209,7 +248,7 @@ def _row(import_id: uuid.UUID, cells: dict[str, str], o: RowOutcome) -> dict:
         "row": o.row,
         "outcome": o.outcome,
         "reason": o.reason,
-        "message": (o.message or "")[:500] or None,
+        "message": (masked_message(o.message) or "")[:500] or None,
         "entity_id": o.entity_id,
         "cells": cells,
     }
@@ -246,8 +285,17 @@ def run_job_key(import_id: uuid.UUID) -> str:
     return f"import:{import_id}"
 
 
-def request_run(session: Session, run: ImportRun) -> None:
-    enqueue(session, RUN, {"import_id": str(run.id)}, dedupe_key=run_job_key(run.id))
+def request_run(session: Session, run: ImportRun, delay: timedelta | None = None) -> None:
+    """Queue the run's job; ``delay``: as a fallback only, for a run another process (the CLI)
+    is doing now, should that process be stopped."""
+    available_at = utcnow() + delay if delay is not None else None
+    enqueue(
+        session,
+        RUN,
+        {"import_id": str(run.id)},
+        dedupe_key=run_job_key(run.id),
+        available_at=available_at,
+    )
 
 
 def run_job(session: Session, payload: dict) -> None:

@@ -7,6 +7,7 @@ import os
 import unicodedata
 import uuid
 from collections.abc import Collection
+from datetime import timedelta
 
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -76,10 +77,12 @@ def start_import(
     sha256: str,
     filename: str | None,
     keep_source: bool = False,
+    queue_delay: timedelta | None = None,
 ) -> ImportRun:
     """Store the file, record the run and queue its job (flushed; the caller commits). The
     spooled upload at ``path`` is taken over (a rename on local storage) unless
-    ``keep_source`` (a file of the operator's, read by the CLI).
+    ``keep_source`` (a file of the operator's, read by the CLI). ``queue_delay``: the job is a
+    fallback only, for a run this process does itself (the CLI).
 
     The file is stored first: a failed commit leaves an orphan object (no ID number is ever
     reachable through it), never a run whose file is missing."""
@@ -110,7 +113,7 @@ def start_import(
         detail=f"kind={run.kind};dry_run={str(dry_run).lower()};sha256={sha256}",
     )
     session.flush()
-    request_run(session, run)
+    request_run(session, run, queue_delay)
     return run
 
 

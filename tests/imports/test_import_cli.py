@@ -89,3 +89,25 @@ def test_enrolments_spelling_is_taken(world, tmp_path):
     result = runner.invoke(app, ["import", "enrolments", str(path), "--org", str(world.org.id)])
     assert result.exit_code == 0, result.output
     assert _summary(result)["accepted"] == 1
+
+
+def test_the_cli_queues_its_job_only_as_a_fallback(world, session, tmp_path, settings):
+    """A worker must not start the rows the command is applying itself: the run's job waits a
+    lease, and finds the run finished by then."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from service.core.timeutil import as_utc, utcnow
+    from service.jobs.models import OutboxJob
+
+    path = _csv(tmp_path, [f"{make_id_number()},学员,330212"])
+    started = utcnow()
+    result = runner.invoke(app, ["import", "learners", str(path), "--org", str(world.org.id)])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    job = session.exec(
+        select(OutboxJob).where(OutboxJob.dedupe_key == f"import:{_summary(result)['id']}")
+    ).one()
+    lease = timedelta(seconds=settings.job_lease_seconds)
+    assert as_utc(job.available_at) >= started + lease - timedelta(seconds=5)

@@ -340,3 +340,34 @@ def test_a_retried_upload_with_the_same_idempotency_key_is_one_import(world, cli
     assert client.get("/api/v1/imports", headers=world.trainer).json()["total"] == 1
     other = _upload(client, headers, "learners", _learners_csv([(make_id_number(), "李四")]))
     assert other.status_code == 409
+
+
+def test_a_queued_import_of_an_uploader_deactivated_since_writes_nothing(
+    world, client, drain, session, make_user, login
+):
+    from service.accounts.models import User
+
+    uploader = make_user("trainer", org=world.org)
+    r = _upload(client, login(uploader), "learners", _learners_csv([(make_id_number(), "张三")]))
+    user = session.get(User, uploader.id)
+    user.is_active = False
+    session.add(user)
+    session.commit()
+    before = count(session, Learner)
+    drain()
+    result = client.get(r.json()["links"]["self"], headers=world.trainer).json()
+    assert result["status"] == "failed"
+    assert result["refusal"]["code"] == "uploader-no-longer-allowed"
+    assert count(session, Learner) == before
+
+
+def test_a_reader_that_chokes_on_the_file_refuses_it(world, client, drain, monkeypatch):
+    from service.imports import reading
+
+    def choke(self, kind):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(reading.Table, "check", choke)
+    result = _run(client, world.trainer, drain, "learners", _learners_csv([]))
+    assert result["status"] == "refused"
+    assert result["refusal"]["code"] == "unreadable-file"
