@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import Figure, Scale, check, main_for, rate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = ["身份证号", "培训班ID", "日期", "开始时间", "结束时间", "方式", "行号"]
+HEADER = ["身份证号", "培训班ID", "日期", "开始时间", "结束时间", "方式", "记录编号"]
 FIRST_DAY = 46023  # 2026-01-01 as an Excel serial day
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -36,6 +36,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -60,6 +61,8 @@ TOO_MANY_COLUMNS = "too-many-columns"
 CELL_TOO_LONG = "cell-too-long"
 FILE_TOO_LARGE = "file-too-large"
 FORMULA = "formula-in-data"
+TOO_MUCH_TEXT = "too-much-text"
+UNREADABLE_CELL = "unreadable-cell"
 
 _SAVE_AS = "Save it as an Excel workbook (.xlsx) or CSV and upload it again."
 
@@ -81,6 +84,12 @@ class ImportLimits:
     def max_sheet_xml_bytes(self) -> int:
         """The worksheet's XML unpacked: text XML deflates 10-20 times; past 32 it is a bomb."""
         return 32 * self.max_bytes
+
+    @property
+    def max_text_bytes(self) -> int:
+        """All the text the sheet's cells take from the shared strings, as UTF-8 bytes: calamine
+        copies a shared string into every cell naming it, so a tiny file could fill gigabytes."""
+        return 4 * self.max_bytes
 
     @property
     def max_part_bytes(self) -> int:
@@ -364,10 +373,19 @@ def _formula_like(cell: str) -> bool:
     return first in "+-" and _SIGNED_DATA.fullmatch(cell) is None
 
 
+_HEADER_WORD = re.compile(r"[A-Za-z0-9_ ]{1,30}")
+_HEADER_PARTS = re.compile(r"[\s()（）/、,，:：-]+")
+
+
 def _quoted(cell: str) -> str:
-    """A header cell in a message, unless it might be data (digits, or too long)."""
-    if len(cell) > 30 or re.search(r"[0-9]{3}", cell):
+    """A header cell in a message only when it reads as a header word (ASCII letters, digits,
+    ``_``, spaces, and no run of digits) or names a known column: a roster without its header
+    row has a person's name or number there, which a message never repeats."""
+    if len(cell) > 60 or re.search(r"[0-9]{3}", cell):
         return ""
+    for part in _HEADER_PARTS.split(cell):
+        if part and _HEADER_WORD.fullmatch(part) is None and field_for_header(part) is None:
+            return ""
     return f' "{cell}"'
 
 
@@ -582,9 +600,10 @@ _CELLS = re.compile(
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
 
 
-def _first_sheet(zf: zipfile.ZipFile) -> tuple[str, str]:
-    """``(name, part)`` of the workbook's first sheet in workbook order (ECMA-376 part 1,
-    18.2.19 ``sheets``), found through the package's relationships as Excel does."""
+def _first_sheet(zf: zipfile.ZipFile) -> tuple[str, str, str]:
+    """``(name, part, workbook part)`` of the workbook's first sheet in workbook order
+    (ECMA-376 part 1, 18.2.19 ``sheets``), found through the package's relationships as Excel
+    does."""
     mimetype = zf.NameToInfo.get("mimetype")
     if mimetype and mimetype.file_size < 200 and b"opendocument" in zf.read(mimetype):
         raise _not_a_spreadsheet("This is an OpenDocument file (.ods), which is not read.")
@@ -608,7 +627,124 @@ def _first_sheet(zf: zipfile.ZipFile) -> tuple[str, str]:
     kind, path = relationships(zf, part).get(rid, ("", ""))
     if not kind.endswith("/worksheet") or path not in zf.NameToInfo:
         raise _not_a_spreadsheet("The workbook's first sheet is not a worksheet (a chart?).")
-    return sheet.get("name", ""), path
+    return sheet.get("name", ""), path, part
+
+
+# --- shared strings (part 1, 18.4): each <si>'s text is the text of its <t> elements
+_SI_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(si|t)(?=[\s/>])([^>]*)>")
+_SIMPLE_SI = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
+_ESCAPES = re.compile(rb"&[^;&<]{1,10};|_x[0-9A-Fa-f]{4}_")
+
+
+def _text_chars(raw: bytes) -> int:
+    """Characters of XML text as read: an entity or an ``_xHHHH_`` escape is one."""
+    found = _ESCAPES.findall(raw)
+    return len(raw.decode("utf-8", "replace")) - sum(len(e) - 1 for e in found)
+
+
+def _shared_parts(zf: zipfile.ZipFile, workbook: str) -> list[str]:
+    """The shared-strings part named by the workbook's relationships, and the usual path."""
+    parts = [p for t, p in relationships(zf, workbook).values() if t.endswith("/sharedStrings")]
+    parts.append("xl/sharedStrings.xml")
+    return [p for p in dict.fromkeys(parts) if p in zf.NameToInfo]
+
+
+def _shared_lengths(zf: zipfile.ZipFile, workbook: str, limits: ImportLimits) -> array[int]:
+    """The UTF-8 size of each shared string, in table order, streamed like the sheet; refuses a
+    string longer than a cell may be. Two parts (a damaged package): the larger of each."""
+    lengths: array[int] = array("Q")
+    for part in _shared_parts(zf, workbook):
+        found = _scan_shared(zf, part, limits)
+        if len(found) > len(lengths):
+            lengths, found = found, lengths
+        for i, n in enumerate(found):
+            lengths[i] = max(lengths[i], n)
+    return lengths
+
+
+def _long_string() -> FileRefused:
+    return _refused(
+        CELL_TOO_LONG, "A shared string of the workbook is longer than any cell may be."
+    )
+
+
+def _scan_shared(zf: zipfile.ZipFile, part: str, limits: ImportLimits) -> array[int]:
+    lengths: array[int] = array("Q")
+    longest = limits.max_cell_chars
+    in_si = in_t = False
+    size = chars = start = 0
+    for buf in _buffers(zf, part, b"</si>"):
+        if not in_si and b":si" not in buf:
+            simple = _SIMPLE_SI.findall(buf)
+            if len(simple) == buf.count(b"<si"):
+                sizes = list(map(len, simple))
+                if (
+                    sizes
+                    and max(sizes) > longest
+                    and any(_text_chars(t) > longest for t in simple if len(t) > longest)
+                ):
+                    raise _long_string()
+                lengths.extend(sizes)
+                continue
+        start = 0
+        for m in _SI_TAG.finditer(buf):
+            closing, name, attrs = m.groups()
+            if in_t:
+                text = buf[start : m.start()]
+                size, chars = size + len(text), chars + _text_chars(text)
+                in_t = False
+            if name == b"si":
+                if closing:
+                    lengths.append(size)
+                    in_si = False
+                elif attrs.endswith(b"/"):
+                    lengths.append(0)
+                else:
+                    in_si, size, chars = True, 0, 0
+            elif in_si and not closing and not attrs.endswith(b"/"):
+                in_t, start = True, m.end()
+            if chars > longest:
+                raise _long_string()
+        if in_t:  # the text goes on in the next piece
+            text = buf[start:]
+            size, chars = size + len(text), chars + _text_chars(text)
+            if chars > longest:
+                raise _long_string()
+    return lengths
+
+
+# a cell of type "s" (a shared string) and the index its <v> holds: as most writers put it
+# down, or in any form
+_PLAIN_SHARED_CELL = re.compile(
+    rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,5}")? t="s"><v>([0-9]{1,10})</v>'
+)
+_SHARED_CELL = re.compile(
+    _NAME + rb"""c(?=\s)[^>]*?\st\s*=\s*["']s["'][^>]*>\s*""" + _NAME + rb"v\s*>\s*([0-9]{1,10})"
+)
+
+
+def _shared_text(buf: bytes, shared: array[int]) -> int:
+    """The UTF-8 size of the shared strings the piece's cells take (an index past the table
+    counts nothing: calamine reads no string for it)."""
+    if not shared:
+        return 0
+    found = _PLAIN_SHARED_CELL.findall(buf)
+    if len(found) != buf.count(b'"s"') or b"'s'" in buf:  # a type "s" written otherwise
+        found = _SHARED_CELL.findall(buf)
+    indexes = list(map(int, found))
+    try:
+        return sum(map(shared.__getitem__, indexes))
+    except IndexError:
+        return sum(shared[i] for i in indexes if i < len(shared))
+
+
+def _too_much_text(limits: ImportLimits) -> FileRefused:
+    return _refused(
+        TOO_MUCH_TEXT,
+        f"The sheet's cells repeat more than {_size(limits.max_text_bytes)} of text, far more "
+        "than any import needs. Split it into smaller files.",
+        max_text_bytes=limits.max_text_bytes,
+    )
 
 
 def _check_sizes(zf: zipfile.ZipFile, sheet_part: str, limits: ImportLimits) -> None:
@@ -630,14 +766,17 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _buffers(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+def _buffers(zf: zipfile.ZipFile, part: str, end: bytes = b">") -> Iterator[bytes]:
     """The part's bytes in pieces of about a MiB, each cut after a ``>``: since ``<`` never
-    stands in XML text, no tag spans two pieces."""
+    stands in XML text, no tag spans two pieces. ``end``: cut after the last such tag instead
+    when the piece has one not too far back."""
     with zf.open(part) as fh:
         tail = b""
         while chunk := fh.read(_CHUNK):
             buf = tail + chunk
-            cut = buf.rfind(b">") + 1
+            cut = buf.rfind(end) + len(end)
+            if cut < len(end) or len(buf) - cut > _CHUNK:
+                cut = buf.rfind(b">") + 1
             if len(buf) - cut > _CHUNK:
                 raise _not_a_spreadsheet("The workbook is damaged (unreadable XML).")
             yield buf[:cut]
@@ -645,19 +784,28 @@ def _buffers(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
         yield tail
 
 
-def _scan_sheet(zf: zipfile.ZipFile, part: str, limits: ImportLimits) -> None:
-    """Refuse a sheet with a formula cell (``<f>`` in ``sheetData``, part 1 18.3.1.40) or filled
-    cells past the row or column limits. The usual sheet (every cell with its ``r`` reference)
-    is judged by whole-piece regular expressions; any doubt goes to the exact pass, which also
-    says where the problem is."""
-    if not _plain_sheet(zf, part, limits):
-        _scan_sheet_exactly(zf, part, limits)
+def _scan_sheet(
+    zf: zipfile.ZipFile, part: str, limits: ImportLimits, shared: array[int] | None = None
+) -> None:
+    """Refuse a sheet with a formula cell (``<f>`` in ``sheetData``, part 1 18.3.1.40), filled
+    cells past the row or column limits, or cells taking more shared-string text (``shared``:
+    each string's size) than :attr:`ImportLimits.max_text_bytes`. The usual sheet (every cell
+    with its ``r`` reference) is judged by whole-piece regular expressions; any doubt goes to
+    the exact pass, which also says where the problem is."""
+    shared = shared if shared is not None else array("Q")
+    # a shared-string cell takes at least 16 bytes of XML (<c t="s"><v>0</v>): when even that
+    # many cells of the longest string fit the budget, the cells need not be counted
+    if max(shared, default=0) * (zf.getinfo(part).file_size // 16) <= limits.max_text_bytes:
+        shared = array("Q")
+    if not _plain_sheet(zf, part, limits, shared):
+        _scan_sheet_exactly(zf, part, limits, shared)
 
 
-def _plain_sheet(zf: zipfile.ZipFile, part: str, limits: ImportLimits) -> bool:
+def _plain_sheet(zf: zipfile.ZipFile, part: str, limits: ImportLimits, shared: array[int]) -> bool:
     """True when no cell holds a formula, every filled cell has a reference and all of them lie
     within the limits; False when the exact pass must look."""
     started = False
+    text = 0
     for piece in _buffers(zf, part):
         buf = piece
         if not started:
@@ -672,6 +820,9 @@ def _plain_sheet(zf: zipfile.ZipFile, part: str, limits: ImportLimits) -> bool:
             buf = buf[: closed.start()]
         if (b"<f" in buf or b":f" in buf) and _FORMULA.search(buf):
             return False
+        text += _shared_text(buf, shared)
+        if text > limits.max_text_bytes:
+            raise _too_much_text(limits)
         if _refs_within(buf, limits):
             pass
         elif filled := [(col, row) for col, row, empty in _CELLS.findall(buf) if not empty]:
@@ -709,14 +860,20 @@ def _refs_within(buf: bytes, limits: ImportLimits) -> bool:
     return max(map(_column_number, set(_PLAIN_COLUMN.findall(buf)))) <= limits.max_columns
 
 
-def _scan_sheet_exactly(zf: zipfile.ZipFile, part: str, limits: ImportLimits) -> None:
+def _scan_sheet_exactly(
+    zf: zipfile.ZipFile, part: str, limits: ImportLimits, shared: array[int]
+) -> None:
     """The tag-by-tag pass. Cells are placed as calamine places them: by their ``r``
     reference, else after the previous one; an empty self-closed ``<c/>`` (a styled blank) does
     not count as filled."""
     row = col = 0
     in_data = False
     last_row = limits.max_rows + 1
+    text = 0
     for buf in _buffers(zf, part):
+        text += _shared_text(buf, shared)
+        if text > limits.max_text_bytes:
+            raise _too_much_text(limits)
         for m in _TAG.finditer(buf):
             closing, name, attrs = m.groups()
             if name == b"sheetData":
@@ -755,6 +912,26 @@ def _scan_sheet_exactly(zf: zipfile.ZipFile, part: str, limits: ImportLimits) ->
                 )
 
 
+def _bad_column(values: list[Any], pad: int) -> int | None:
+    for i, value in enumerate(values, pad + 1):
+        try:
+            cell_text(value)
+        except (OverflowError, ValueError):
+            return i
+    return None
+
+
+def _unreadable(row: int, col: int | None = None) -> FileRefused:
+    where = f"Cell {_cell_name(row, col)}" if col else f"A cell of row {row}"
+    return _refused(
+        UNREADABLE_CELL,
+        f"{where} holds a value that cannot be read as a date, time or number (a duration "
+        "of millions of hours?). Correct the cell or format it as text, and upload again.",
+        row,
+        col,
+    )
+
+
 class _XlsxSource:
     format = "xlsx"
     text_formulas = False  # a text cell is never evaluated; formula cells are found by the scan
@@ -770,9 +947,10 @@ class _XlsxSource:
 
         try:
             with zipfile.ZipFile(self.path) as zf:
-                name, part = _first_sheet(zf)
+                name, part, workbook = _first_sheet(zf)
                 _check_sizes(zf, part, self.limits)
-                _scan_sheet(zf, part, self.limits)
+                shared = _shared_lengths(zf, workbook, self.limits)
+                _scan_sheet(zf, part, self.limits, shared)
         except _DAMAGED:
             raise _not_a_spreadsheet("The workbook is damaged.") from None
         try:
@@ -784,14 +962,28 @@ class _XlsxSource:
             raise _not_a_spreadsheet("The workbook is damaged.") from None
 
     def raw_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """calamine converts as it iterates: a value no Python type holds (a duration of 1e10
+        days under ``[h]:mm``) raises there, and is refused as that row's unreadable cell."""
         start = self._sheet.start
         if start is None:
             return
         # calamine 0.9 yields rows from row 1 but columns from the first filled one
         # (tests/imports/test_reading.py pins it)
         pad = [""] * start[1]
-        for row, values in enumerate(self._sheet.iter_rows(), 1):
-            yield row, [*pad, *(v if type(v) is str else cell_text(v) for v in values)]
+        row = 0
+        try:
+            for row, values in enumerate(self._sheet.iter_rows(), 1):  # noqa: B007
+                try:
+                    cells = [*pad, *(v if type(v) is str else cell_text(v) for v in values)]
+                except (OverflowError, ValueError):
+                    raise _unreadable(row, _bad_column(values, len(pad))) from None
+                yield row, cells
+        except (FileRefused, MemoryError):
+            raise
+        except (OverflowError, ValueError):
+            raise _unreadable(row + 1) from None
+        except Exception:  # noqa: BLE001 - whatever else calamine raises: a damaged workbook
+            raise _not_a_spreadsheet("The workbook is damaged.") from None
 
     def close(self) -> None:
         if self._book is not None:

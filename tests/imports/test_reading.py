@@ -14,6 +14,7 @@ from service.imports.reading import FileRefused, ImportLimits, limits_from, open
 
 ATT_HEADER = ["身份证号 (id_number)", "培训班ID (offering_id)", "日期", "start", "结束时间", "方式"]
 ID = "330212199003071239"
+LEARNER_HEADER = ["id_number", "name", "district_code"]
 OFF = "5f0c2a4e-8b1d-4c3e-9a7f-2d6b1e0c9a11"
 
 
@@ -43,8 +44,9 @@ R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
-def write_raw_xlsx(path, sheet_data, padding=""):
-    """A minimal workbook whose sheet XML is written by hand (prefixes, refs, bombs)."""
+def write_raw_xlsx(path, sheet_data, padding="", shared=None):
+    """A minimal workbook whose sheet XML is written by hand (prefixes, refs, bombs);
+    ``shared``: the ``<si>`` elements of a shared-strings part."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", CT)
         z.writestr(
@@ -60,8 +62,15 @@ def write_raw_xlsx(path, sheet_data, padding=""):
         z.writestr(
             "xl/_rels/workbook.xml.rels",
             f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" '
-            f'Type="{R}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+            f'Type="{R}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
+            f'Type="{R}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
         )
+        if shared is not None:
+            z.writestr(
+                "xl/sharedStrings.xml",
+                '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                f"{''.join(shared)}</sst>",
+            )
         z.writestr(
             "xl/worksheets/sheet1.xml",
             '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -244,6 +253,68 @@ def test_a_zip_bomb_is_refused_by_its_unpacked_size(tmp_path):
     assert "xl/worksheets/sheet1.xml" in err.detail
 
 
+def si(text):
+    return f"<si><t>{text}</t></si>"
+
+
+def test_a_shared_string_longer_than_a_cell_is_refused_before_it_is_loaded(tmp_path):
+    small = ImportLimits(max_cell_chars=18)  # an ID number's
+    header = "<x:row>" + inline("A1", "id_number") + "</x:row>"
+    rich = "<si><r><rPr><b/></rPr><t>abcdefghij</t></r><r><t>klmnopqrst</t></r></si>"
+    for long in (si("秘" * 19), rich, si("x" * 2_000_000)):
+        err = refused(
+            write_raw_xlsx(tmp_path / "s.xlsx", header, shared=[si("a"), long]), "learners", small
+        )
+        assert err.code == "cell-too-long" and "shared string" in err.detail
+        assert "秘" not in err.detail and "abc" not in err.detail
+    # an entity is one character: 18 of them fit; the string reaches the cell as read
+    head = "".join(inline(f"{c}1", h) for c, h in zip("ABC", LEARNER_HEADER, strict=True))
+    row = (
+        f'<x:row>{inline("A2", ID)}<x:c r="B2" t="s"><x:v>1</x:v></x:c>{inline("C2", "1")}</x:row>'
+    )
+    path = write_raw_xlsx(
+        tmp_path / "ok.xlsx", f"<x:row>{head}</x:row>{row}", shared=[si("a"), si("&amp;" * 18)]
+    )
+    [(row, cells)] = read(path, "learners", small)[1]
+    assert (row, cells["name"]) == (2, "&" * 18)
+
+
+@pytest.mark.parametrize("refs", [True, False])
+def test_a_shared_string_repeated_past_the_text_budget_is_refused(tmp_path, refs):
+    # calamine copies a shared string into every cell naming it: 6 KB of file, gigabytes of text
+    limits = ImportLimits(max_bytes=25_000)  # 100,000 bytes of text
+    head = "".join(inline(f"{c}1", h) for c, h in zip("ABC", LEARNER_HEADER, strict=True))
+
+    def sheet(rows):
+        body = [f"<x:row>{head}</x:row>"]
+        for n in range(2, rows + 2):
+            ref = f' r="B{n}"' if refs else ""
+            body.append(
+                f"<x:row>{inline(f'A{n}', str(n))}"
+                f'<x:c{ref} t="s"><x:v>0</x:v></x:c>'
+                f'<x:c r="C{n}" t="s"><x:v>1</x:v></x:c></x:row>'
+            )
+        return write_raw_xlsx(
+            tmp_path / f"t{rows}.xlsx", "".join(body), shared=[si("名" * 400), si("1")]
+        )
+
+    err = refused(sheet(90), "learners", limits)  # 90 x 1,200 bytes
+    assert err.code == "too-much-text" and "名" not in err.detail
+    assert read(sheet(80), "learners", limits)[1][-1][1]["name"] == "名" * 400
+
+
+@pytest.mark.parametrize("value, fmt", [(1e10, "[h]:mm"), (-1e10, "[h]:mm:ss")])
+def test_a_value_no_date_or_time_holds_is_refused_with_its_row(tmp_path, value, fmt):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(ATT_HEADER)
+    sheet.append([ID, OFF, "2026-03-02", value, "11:00", "面授"])
+    sheet.cell(row=2, column=4).number_format = fmt
+    book.save(tmp_path / "d.xlsx")
+    err = refused(str(tmp_path / "d.xlsx"))
+    assert (err.code, err.extra["row"]) == ("unreadable-cell", 2)
+
+
 def test_encrypted_and_legacy_office_files_say_which(tmp_path):
     header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
     (tmp_path / "enc.xlsx").write_bytes(header + "EncryptedPackage".encode("utf-16-le"))
@@ -371,9 +442,15 @@ def test_header_problems(tmp_path):
         path = write_csv(tmp_path / "h.csv", [row, ["1"] * len(row)])
         return refused(path, kind)
 
-    unknown = header(["id_number", "name", "district_code", "备注"])
+    unknown = header(["id_number", "name", "district_code", "Remarks"])
     assert (unknown.code, unknown.extra["column"]) == ("header-unknown-column", "D")
-    assert "备注" in unknown.detail
+    assert '"Remarks"' in unknown.detail
+    # a known column of another import is quoted; what may be a person's name or number is not
+    assert '"培训班ID"' in header(["id_number", "name", "district_code", "培训班ID"]).detail
+    for cell in ("张三", "Zhang San 13800138000", "张三 (备注)", "备注"):
+        err = header(["id_number", "name", "district_code", cell])
+        assert err.code == "header-unknown-column" and cell not in err.detail
+        assert err.detail.startswith("The header's column D is not")
     # a column that names two fields at once is unknown, and a data row is never quoted
     assert header(["身份证号 (name)", "name", "district_code"]).code == "header-unknown-column"
     missing = header(["id_number", "name"])
