@@ -19,6 +19,7 @@ SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 FORM_UPLOADS = [
     ("post", "/api/v1/packages/{package_id}/versions"),
     ("post", "/api/v1/verify"),
+    ("post", "/api/v1/imports"),
 ]
 
 
