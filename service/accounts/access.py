@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from service.accounts.models import ORG_ROLES, Organization, Role, User
-from service.core.errors import Forbidden
+from service.core.errors import Forbidden, Invalid
 
 ORGANIZATION_INACTIVE = "organization-inactive"
 
@@ -50,6 +50,26 @@ def org_filter(principal: Principal) -> uuid.UUID | None:
     if principal.role in ORG_ROLES and principal.org_id is not None:
         return principal.org_id
     raise Forbidden("forbidden", "Only administrators and organization staff may list this.")
+
+
+def organization_acted_for(
+    session: Session, principal: Principal, requested: uuid.UUID | None, *, purpose: str
+) -> uuid.UUID:
+    """The organization a staff action is for: administrators name it (``purpose`` says what
+    for, in the 422), staff act for their own only."""
+    if principal.is_admin:
+        if requested is None:
+            raise Invalid(
+                "organization-required",
+                f"Administrators must name the organization {purpose} (organization_id).",
+                field="organization_id",
+            )
+        if session.get(Organization, requested) is None:
+            raise Invalid("organization-not-found", "The organization does not exist.")
+        return requested
+    assert principal.org_id is not None  # staff roles always belong to an organization
+    ensure_org_access(principal, requested or principal.org_id)
+    return principal.org_id
 
 
 def ensure_organization_active(session: Session, user: User) -> None:

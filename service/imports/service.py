@@ -12,9 +12,8 @@ from datetime import timedelta
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from service.accounts.access import Principal, ensure_org_access
+from service.accounts.access import Principal, ensure_org_access, organization_acted_for
 from service.accounts.audit import record_audit
-from service.accounts.models import Organization
 from service.core.errors import Invalid, NotFound
 from service.core.storage import get_storage
 from service.imports.models import FINISHED, ImportKind, ImportRun, ImportStatus
@@ -28,19 +27,7 @@ def importing_organization(
     session: Session, principal: Principal, requested: uuid.UUID | None
 ) -> uuid.UUID:
     """Administrators name the organization; staff import for their own only."""
-    if principal.is_admin:
-        if requested is None:
-            raise Invalid(
-                "organization-required",
-                "Administrators must name the organization the import is for (organization_id).",
-                field="organization_id",
-            )
-        if session.get(Organization, requested) is None:
-            raise Invalid("organization-not-found", "The organization does not exist.")
-        return requested
-    assert principal.org_id is not None  # staff roles always belong to an organization
-    ensure_org_access(principal, requested or principal.org_id)
-    return principal.org_id
+    return organization_acted_for(session, principal, requested, purpose="the import is for")
 
 
 def checked_kind(kind: str | None) -> str:

@@ -16,10 +16,9 @@ from content.models import Package, PackageVersion, VersionStatus
 from content.storage import ObjectStorage
 from content.versions import LifecycleError, change_status, find_by_sha, upload_key_for
 from content.versions import new_version as add_version
-from service.accounts.access import Principal, ensure_org_access
+from service.accounts.access import Principal, ensure_org_access, organization_acted_for
 from service.accounts.audit import apply_changes, record_audit
-from service.accounts.models import Organization
-from service.core.errors import Conflict, Invalid, NotFound, TooLarge
+from service.core.errors import Conflict, NotFound, TooLarge
 from service.packages.jobs import request_ingest
 from service.training.hours_rules import xueshi_to_minutes
 
@@ -53,19 +52,7 @@ def owning_organization(
     session: Session, principal: Principal, requested: uuid.UUID | None
 ) -> uuid.UUID:
     """Administrators name the owner; staff create for their own organization only."""
-    if principal.is_admin:
-        if requested is None:
-            raise Invalid(
-                "organization-required",
-                "Administrators must name the organization that owns the package "
-                "(organization_id).",
-            )
-        if session.get(Organization, requested) is None:
-            raise Invalid("organization-not-found", "The organization does not exist.")
-        return requested
-    assert principal.org_id is not None  # staff roles always belong to an organization
-    ensure_org_access(principal, requested or principal.org_id)
-    return principal.org_id
+    return organization_acted_for(session, principal, requested, purpose="that owns the package")
 
 
 def create_package(
