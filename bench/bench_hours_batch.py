@@ -30,9 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_training import id_number  # noqa: E402
 from bench.harness import Figure, Scale, check, main_for, rate  # noqa: E402
-from bench.training_service import DISTRICT, TrainingService, concurrently, expect  # noqa: E402
+from bench.training_service import TrainingService, expect  # noqa: E402
 
 BATCH = 500
 WINDOW_DAYS = 730  # the offering's span: room for many rounds of new days
@@ -62,49 +61,11 @@ class HoursBench:
     def _setup(self) -> None:
         from service.core.timeutil import CITY_TZ
 
-        svc = self.service
         today = datetime.now(CITY_TZ).date()
         self.start = today - timedelta(days=WINDOW_DAYS)
-        with svc.client() as client:
-            offering = expect(
-                client.post(
-                    "/api/v1/offerings",
-                    json={
-                        "title": "bench",
-                        "occupation_code": "6-31-01-03",
-                        "level": 5,
-                        "training_type": "employment",
-                        "funding": "market",
-                        "mode": "offline",
-                        "required_minutes": 100_000,
-                        "capacity": self.learners,
-                        "starts_on": self.start.isoformat(),
-                        "ends_on": today.isoformat(),
-                        "district_code": DISTRICT,
-                    },
-                    headers=svc.trainer,
-                ),
-                201,
-            )
-
-        def register(client, i):
-            return client.post(
-                "/api/v1/learners",
-                json={"id_number": id_number(i), "name": "bench", "district_code": DISTRICT},
-                headers=svc.trainer,
-            )
-
-        people = [expect(r, 201)["id"] for r in concurrently(svc, range(self.learners), register)]
-
-        def enrol(client, learner_id):
-            return client.post(
-                "/api/v1/enrollments",
-                json={"offering_id": offering["id"], "learner_id": learner_id},
-                headers=svc.trainer,
-            )
-
-        enrolments = [expect(r, 201)["id"] for r in concurrently(svc, people, enrol)]
-        self.pairs = [(uuid.UUID(e), uuid.UUID(p)) for e, p in zip(enrolments, people, strict=True)]
+        _, self.pairs = self.service.classroom(
+            self.learners, starts_on=self.start, ends_on=today, required_minutes=100_000
+        )
         self._history()
 
     def _history(self) -> None:

@@ -33,20 +33,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Figure, Scale, check, main_for, rate  # noqa: E402
-from bench.training_service import DISTRICT, TrainingService, concurrently, expect  # noqa: E402
+from bench.training_service import (  # noqa: E402
+    DISTRICT,
+    TrainingService,
+    concurrently,
+    expect,
+    id_number,
+)
 
 CONCURRENCY = 16
 OCCUPATION, OTHERS = "6-31-01-03", ("4-03-02-01", "4-01-02-02")
 BASELINE_SECONDS = 1.0
-
-
-def id_number(i: int) -> str:
-    """A valid, distinct resident ID number per ``i`` (birth date and sequence vary)."""
-    from service.training.idnumber import compute_check_digit
-
-    born = date(1960, 1, 1) + timedelta(days=i % 15000)
-    body = f"{DISTRICT}{born:%Y%m%d}{i // 15000 % 1000:03d}"
-    return body + compute_check_digit(body)
 
 
 class EnrolmentBench:

@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +192,54 @@ class TrainingService:
         )
         return {"Authorization": f"Bearer {token['access_token']}"}
 
+    def classroom(
+        self, learners: int, *, starts_on: date, ends_on: date, required_minutes: int
+    ) -> tuple[dict, list[tuple[uuid.UUID, uuid.UUID]]]:
+        """One classroom offering of the trainer's with ``learners`` people (``id_number(i)``)
+        registered and enrolled through the API: the offering and, per person in order,
+        ``(enrolment id, learner id)``."""
+        with self.client() as client:
+            offering = expect(
+                client.post(
+                    "/api/v1/offerings",
+                    json={
+                        "title": "bench",
+                        "occupation_code": "6-31-01-03",
+                        "level": 5,
+                        "training_type": "employment",
+                        "funding": "market",
+                        "mode": "offline",
+                        "required_minutes": required_minutes,
+                        "capacity": learners,
+                        "starts_on": starts_on.isoformat(),
+                        "ends_on": ends_on.isoformat(),
+                        "district_code": DISTRICT,
+                    },
+                    headers=self.trainer,
+                ),
+                201,
+            )
+
+        def register(client, i):
+            return client.post(
+                "/api/v1/learners",
+                json={"id_number": id_number(i), "name": "bench", "district_code": DISTRICT},
+                headers=self.trainer,
+            )
+
+        people = [expect(r, 201)["id"] for r in concurrently(self, range(learners), register)]
+
+        def enrol(client, learner_id):
+            return client.post(
+                "/api/v1/enrollments",
+                json={"offering_id": offering["id"], "learner_id": learner_id},
+                headers=self.trainer,
+            )
+
+        enrolments = [expect(r, 201)["id"] for r in concurrently(self, people, enrol)]
+        pairs = [(uuid.UUID(e), uuid.UUID(p)) for e, p in zip(enrolments, people, strict=True)]
+        return offering, pairs
+
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base, timeout=60)
 
@@ -217,6 +266,15 @@ class TrainingService:
         import shutil
 
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def id_number(i: int) -> str:
+    """A valid, distinct resident ID number per ``i`` (birth date and sequence vary)."""
+    from service.training.idnumber import compute_check_digit
+
+    born = date(1960, 1, 1) + timedelta(days=i % 15000)
+    body = f"{DISTRICT}{born:%Y%m%d}{i // 15000 % 1000:03d}"
+    return body + compute_check_digit(body)
 
 
 def concurrently(
