@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     # attacker cannot keep an administrator out for good (OWASP ASVS 2.2.1).
     login_lock_seconds: int = Field(default=900, ge=1)
     login_lock_max_seconds: int = Field(default=86_400, ge=1)
+    # The platform's service token may act for any learner by sending X-Learner-Id (each use
+    # audited per learner). Off: it must exchange for a learner token (RFC 8693) instead.
+    platform_acts_by_header: bool = True
 
     # HTTP
     log_level: str = "INFO"

@@ -7,8 +7,11 @@
 - ``platform`` (the smart education platform's service account) acts *for* a learner. Scheme:
   learner-scoped resources name the learner in the path (``/learners/{id}/...``) or reach it
   through an enrollment; the ``/api/v1/me/...`` routes take the learner from ``X-Learner-Id``
-  (a learner uuid, never an ID number), which is honoured only for the platform role. A
-  learner's own token maps to their record through ``learner.user_id``.
+  (a learner uuid, never an ID number), which is honoured only for the platform role. Each
+  such use is audited against the learner (``platform.acted_for_learner``), and a deployment
+  can switch the header off (``SKILLS_PLATFORM_ACTS_BY_HEADER``) so that the platform must
+  exchange for a token scoped to one learner (RFC 8693) instead. A learner's own token (or an
+  exchanged one) maps to their record through ``learner.user_id``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy import exists
 from sqlmodel import Session, select
 
 from service.accounts.access import Principal, ensure_org_access, org_filter
+from service.accounts.audit import record_audit
 from service.accounts.models import ORG_ROLES, Role
 from service.core.errors import BadRequest, Forbidden
 from service.training.errors import not_found
@@ -27,8 +31,20 @@ from service.training.models import Enrollment, Learner, Offering
 ACTING_HEADER = "X-Learner-Id"
 
 
-def acting_learner(session: Session, principal: Principal, learner_header: str | None) -> Learner:
-    """The learner a ``/me`` request is about: the caller, or the one the platform acts for."""
+ACTED_FOR = "platform.acted_for_learner"
+
+
+def acting_learner(
+    session: Session,
+    principal: Principal,
+    learner_header: str | None,
+    *,
+    header_allowed: bool = True,
+) -> Learner:
+    """The learner a ``/me`` request is about: the caller, or the one the platform acts for.
+
+    The platform's use is audited in the session (the caller commits it, also for reads).
+    ``header_allowed=False``: the platform may no longer act by naming a learner."""
     if principal.role == Role.learner:
         if learner_header is not None:
             raise Forbidden(
@@ -39,6 +55,12 @@ def acting_learner(session: Session, principal: Principal, learner_header: str |
             raise not_found("A learner record linked to this account")
         return learner
     if principal.role == Role.platform:
+        if not header_allowed:
+            raise Forbidden(
+                "acting-header-disabled",
+                f"{ACTING_HEADER} is switched off here: exchange the platform's credentials for "
+                "a token of this learner (POST /api/v1/auth/token, RFC 8693 token exchange).",
+            )
         if not learner_header:
             raise BadRequest(
                 "acting-learner-required", f"Send {ACTING_HEADER}: <learner id> to act for."
@@ -52,6 +74,14 @@ def acting_learner(session: Session, principal: Principal, learner_header: str |
         learner = session.get(Learner, learner_id)
         if learner is None:
             raise not_found("Learner")
+        record_audit(
+            session,
+            actor=principal,
+            action=ACTED_FOR,
+            subject_type="learner",
+            subject_id=str(learner.id),
+            detail=ACTING_HEADER,
+        )
         return learner
     raise Forbidden(
         "forbidden", "Only a learner, or the platform acting for one, has a personal record here."

@@ -7,19 +7,20 @@ from sqlmodel import Session, select
 
 from credentials.models import Credential
 from service.accounts.access import Principal
+from service.api.acting import personal_learner
 from service.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from service.api.pagination import Page, PageParamsDep, paginate
 from service.api.problems import not_found
 from service.core.settings import Settings
 from service.issuing import downloads
 from service.issuing.service import credential_state, find_credential
-from service.training.access import ACTING_HEADER, acting_learner
+from service.training.access import ACTING_HEADER
 
 router = APIRouter(prefix="/api/v1/me/credentials", tags=["credentials"])
 
 
 def _mine(principal: Principal, session: Session, acting: str | None):
-    return acting_learner(session, principal, acting)
+    return personal_learner(session, principal, acting)
 
 
 def _item(settings: Settings, row: Credential) -> dict:

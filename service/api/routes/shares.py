@@ -11,11 +11,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel
 
+from service.api.acting import personal_learner
 from service.api.deps import PersonalPrincipal, SessionDep, SettingsDep
 from service.api.idempotency import run_idempotent
 from service.api.pagination import PageParamsDep
 from service.issuing import shares
-from service.training.access import ACTING_HEADER, acting_learner
+from service.training.access import ACTING_HEADER
 
 router = APIRouter(prefix="/api/v1/me", tags=["me", "share links"])
 
@@ -38,7 +39,7 @@ def create_share(
     acting: str | None = Header(default=None, alias=ACTING_HEADER),
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
-    learner = acting_learner(session, principal, acting)
+    learner = personal_learner(session, principal, acting, reading=False)
     show_name = bool(body and body.show_name)
 
     def create():
@@ -67,7 +68,7 @@ def list_shares(
     active: bool = Query(False, description="Only links that are not withdrawn"),
     acting: str | None = Header(default=None, alias=ACTING_HEADER),
 ):
-    learner = acting_learner(session, principal, acting)
+    learner = personal_learner(session, principal, acting)
     rows, total = shares.list_shares(
         session, learner, params.limit, params.offset, active_only=active
     )
@@ -86,7 +87,7 @@ def withdraw_share(
     session: SessionDep,
     acting: str | None = Header(default=None, alias=ACTING_HEADER),
 ):
-    learner = acting_learner(session, principal, acting)
+    learner = personal_learner(session, principal, acting, reading=False)
     shares.revoke_share(session, learner, code)
     session.commit()
     return Response(status_code=204)

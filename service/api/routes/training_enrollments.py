@@ -25,6 +25,7 @@ from content.versions import latest_published
 from service.accounts.access import Principal, ensure_organization_active
 from service.accounts.models import ORG_ROLES, Role, User
 from service.accounts.tokens import TokenError
+from service.api.acting import personal_learner
 from service.api.deps import (
     AnyRolePrincipal,
     BearerToken,
@@ -45,7 +46,6 @@ from service.packages.launch_models import LaunchSession
 from service.training import enrollments as service
 from service.training.access import (
     ACTING_HEADER,
-    acting_learner,
     ensure_can_act_for,
     ensure_can_manage,
     ensure_can_view_enrollment,
@@ -88,7 +88,7 @@ def _learner_for(session, principal, body: EnrollmentIn, header: str | None) -> 
     if principal.role in (Role.learner, Role.platform):
         if principal.role == Role.platform and header is None and body.learner_id is not None:
             header = str(body.learner_id)
-        learner = acting_learner(session, principal, header)
+        learner = personal_learner(session, principal, header, reading=False)
         if body.learner_id is not None and body.learner_id != learner.id:
             raise forbidden("You may only enroll the learner you act as.")
         return learner
@@ -171,7 +171,7 @@ def list_enrollments(
 ):
     stmt = select(Enrollment).order_by(Enrollment.created_at, Enrollment.id)
     if principal.role in (Role.learner, Role.platform):
-        me = acting_learner(session, principal, x_learner_id)
+        me = personal_learner(session, principal, x_learner_id)
         stmt = stmt.where(Enrollment.learner_id == me.id)
     elif principal.role in ORG_ROLES:
         stmt = stmt.join(Offering, Offering.id == Enrollment.offering_id).where(

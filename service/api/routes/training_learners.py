@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from service.accounts.access import Principal
 from service.accounts.models import ORG_ROLES, Role
+from service.api.acting import personal_learner
 from service.api.deps import (
     AdminPrincipal,
     AnyRolePrincipal,
@@ -34,7 +35,6 @@ from service.issuing.lifelong_record import build_record
 from service.training import learners as service
 from service.training.access import (
     ACTING_HEADER,
-    acting_learner,
     ensure_can_view_learner,
     is_own,
     visible_learner_ids_clause,
@@ -215,7 +215,7 @@ def my_learner(
     session: SessionDep,
     x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
 ):
-    return _out(acting_learner(session, principal, x_learner_id), 200)
+    return _out(personal_learner(session, principal, x_learner_id), 200)
 
 
 @router.get("/me/record", tags=["me"])
@@ -224,7 +224,7 @@ def my_record(
     session: SessionDep,
     x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
 ):
-    learner = acting_learner(session, principal, x_learner_id)
+    learner = personal_learner(session, principal, x_learner_id)
     return JSONResponse(jsonable_encoder(build_record(session, learner)), headers=NO_STORE)
 
 
@@ -234,4 +234,4 @@ def my_hours(
     session: SessionDep,
     x_learner_id: str | None = Header(default=None, alias=ACTING_HEADER),
 ):
-    return hours_summary(session, acting_learner(session, principal, x_learner_id))
+    return hours_summary(session, personal_learner(session, principal, x_learner_id))
