@@ -8,9 +8,13 @@ Definitions (also in README "Tallies"), with ``today`` the Asia/Shanghai calenda
 - ``pace_needed_per_day``: ``(target - achieved) / days_remaining`` (null when no day is left);
 - ``recent_pace_per_day``: what the metric gained over the trailing 90 days ending today
   (``today - 89 .. today``, clipped to the period), divided by the number of those days;
-- ``projected_date``: ``today + ceil(remaining / recent pace)`` days; today when already
-  reached; null when the recent pace is 0 (or the date is more than a century away);
-- ``on_track``: reached, or projected on or before ``period_to``.
+- ``days_needed_at_recent_pace``: ``ceil(remaining / recent pace)``; 0 when reached, null
+  when the recent pace is 0;
+- ``projected_date``: ``today + days_needed_at_recent_pace``; today when already reached; null
+  when the recent pace is 0 or the date would lie past the calendar's end (year 9999);
+- ``on_track``: reached, or projected on or before ``period_to``;
+- ``projection``: the same in one word for pages: ``reached``, ``on_track``, ``late`` (a pace,
+  but too slow for the deadline) or ``no_recent_pace`` (nothing gained in the window).
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from service.tallies.models import RefTallyTarget
 from service.tallies.queries import breakdown, count_between, percent
 
 TRAILING_DAYS = 90
-MAX_PROJECTION_DAYS = 100 * 366  # beyond a century the date is reported as null
 
 
 class UnknownTarget(LookupError):
@@ -69,14 +72,21 @@ def target_progress(
     else:
         days_remaining = (target.period_to - today).days + 1
     remaining = max(0, target.target - achieved)
+    days_needed: int | None = None
+    projected: date | None = None
     if remaining == 0:
-        projected: date | None = today
-    elif gained == 0:
-        projected = None
-    else:
-        days = -(-remaining * window_days // gained)
-        projected = today + timedelta(days=days) if days <= MAX_PROJECTION_DAYS else None
+        days_needed, projected = 0, today
+    elif gained:
+        days_needed = -(-remaining * window_days // gained)
+        if days_needed <= (date.max - today).days:
+            projected = today + timedelta(days=days_needed)
     on_track = remaining == 0 or (projected is not None and projected <= target.period_to)
+    if remaining == 0:
+        projection = "reached"
+    elif days_needed is None:
+        projection = "no_recent_pace"
+    else:
+        projection = "on_track" if on_track else "late"
     return {
         "code": target.code,
         "title": target.title,
@@ -113,7 +123,9 @@ def target_progress(
             "gained": gained,
         },
         "recent_pace_per_day": _ratio(gained, window_days) if window_days else 0.0,
+        "days_needed_at_recent_pace": days_needed,
         "projected_date": projected.isoformat() if projected else None,
         "on_track": on_track,
+        "projection": projection,
         "reached": remaining == 0,
     }

@@ -3,7 +3,9 @@
 - headline and per-year: ``target_progress(session, "person_times")`` = ``GET
   /api/v1/tallies/target``;
 - districts and clusters: ``breakdown(session, [dim], {period of the target})`` with the API's
-  labels = ``GET /api/v1/tallies?group_by=district&period_from=...&period_to=...``.
+  labels = ``GET /api/v1/tallies?group_by=district&period_from=...&period_to=...``;
+- every active target (``GET /api/v1/tallies/targets``), each with its own progress, pace and
+  projection (``GET /api/v1/tallies/target?code=...``).
 
 Only aggregates are shown (no person, no organization); the page adds no arithmetic of its own
 beyond formatting, so its numbers are the API's numbers.
@@ -13,9 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from service.tallies.labels import Labeller
+from service.tallies.models import RefTallyTarget
 from service.tallies.projection import UnknownTarget, target_progress
 from service.tallies.queries import breakdown
 from service.web.charts import Bar, number
@@ -44,6 +47,7 @@ class Dashboard:
     districts: list[Row]
     clusters: list[Row]
     totals: dict
+    targets: list[dict]  # every active target's progress, the headline target first
 
 
 def _rows(items: list[dict], key, label) -> list[Row]:
@@ -75,6 +79,14 @@ def _by(session: Session, dim: str, filters: dict) -> dict:
     return result
 
 
+def active_targets(session: Session) -> list[dict]:
+    codes = session.exec(
+        select(RefTallyTarget.code).where(RefTallyTarget.is_active).order_by(RefTallyTarget.code)
+    ).all()
+    ordered = sorted(codes, key=lambda code: (code != TARGET_CODE, code))
+    return [target_progress(session, code) for code in ordered]
+
+
 def load(session: Session) -> Dashboard | None:
     """None when the target is not configured (the page says so instead of inventing one)."""
     try:
@@ -99,6 +111,7 @@ def load(session: Session) -> Dashboard | None:
             lambda i: i.get("cluster_name") or i["cluster"],
         ),
         totals=districts["totals"],
+        targets=active_targets(session),
     )
 
 
@@ -109,6 +122,53 @@ def verdict(progress: dict) -> tuple[str, str, str]:
     if progress.get("on_track"):
         return "dashboard.on_track", "good", "✓"
     return "dashboard.behind", "warn", "!"
+
+
+def projection_sentence(t, progress: dict) -> str:
+    """The projection in words built from the very figures shown beside it."""
+    kind = progress["projection"]
+    if kind == "reached":
+        return t("dashboard.projection.reached")
+    if kind == "no_recent_pace":
+        return t("dashboard.projection.no_recent_pace", days=progress["recent_window"]["days"])
+    figures = {
+        "pace": f"{progress['recent_pace_per_day']:,.2f}",
+        "deadline": progress["period_to"],
+        "date": progress["projected_date"],
+    }
+    if progress["projected_date"] is None:  # past the calendar's end: say how long instead
+        years = progress["days_needed_at_recent_pace"] // 365
+        return t("dashboard.projection.late_far", years=number(years), **figures)
+    return t(f"dashboard.projection.{kind}", **figures)
+
+
+def target_bar(t, progress: dict) -> object:
+    from service.web import charts as draw
+
+    return draw.progress_bar(
+        f"chart-target-{progress['code']}",
+        float(progress["percent"]),
+        progress["title"],
+        t(
+            "dashboard.target.desc",
+            achieved=number(progress["achieved"]),
+            target=number(progress["target"]),
+            percent=progress["percent"],
+        ),
+    )
+
+
+def target_cards(t, data: Dashboard) -> list[dict]:
+    """Each active target as the page shows it: figures, bar, verdict and projection words."""
+    return [
+        {
+            "p": progress,
+            "bar": target_bar(t, progress),
+            "verdict": verdict(progress),
+            "projection": projection_sentence(t, progress),
+        }
+        for progress in data.targets
+    ]
 
 
 def charts(t, data: Dashboard) -> dict:

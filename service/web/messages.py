@@ -362,6 +362,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "近期没有新增，无法预测",
         "en": "no recent completions, so no projection",
     },
+    "dashboard.projected.beyond": {"zh": "公元 9999 年以后", "en": "after the year 9999"},
+    "dashboard.projection.reached": {"zh": "目标已完成。", "en": "The target has been reached."},
+    "dashboard.projection.on_track": {
+        "zh": "按近期每天 {pace} 的速度，预计 {date} 达成，不晚于期限 {deadline}。",
+        "en": "At the recent pace of {pace} a day the target is reached on {date}, "
+        "by the deadline ({deadline}).",
+    },
+    "dashboard.projection.late": {
+        "zh": "按近期每天 {pace} 的速度，预计 {date} 才能达成，晚于期限 {deadline}。",
+        "en": "At the recent pace of {pace} a day the target would be reached on {date}, "
+        "after the deadline ({deadline}).",
+    },
+    "dashboard.projection.late_far": {
+        "zh": "按近期每天 {pace} 的速度，还需 {years} 多年，期限 {deadline} 前无法完成。",
+        "en": "At the recent pace of {pace} a day it would take more than {years} years: "
+        "not by the deadline ({deadline}).",
+    },
+    "dashboard.projection.no_recent_pace": {
+        "zh": "最近 {days} 天没有新增，没有可用于预测的速度。",
+        "en": "Nothing was gained in the last {days} days, so there is no pace to project from.",
+    },
+    "dashboard.targets": {"zh": "各项目标", "en": "All targets"},
+    "dashboard.target.desc": {
+        "zh": "已完成 {achieved}，占目标 {target} 的 {percent}%。",
+        "en": "{achieved} of {target}, {percent}%.",
+    },
+    "dashboard.period.short": {"zh": "统计期间", "en": "Period"},
     "dashboard.on_track": {"zh": "进度正常", "en": "On track"},
     "dashboard.on_track.explain": {
         "zh": "按近期速度，可以在期限前完成目标。",

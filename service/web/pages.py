@@ -242,4 +242,6 @@ def dashboard_page(request: Request, session: SessionDep):
         data=data,
         charts=dashboard.charts(ctx.t, data),
         verdict=dashboard.verdict(data.progress),
+        projection=dashboard.projection_sentence(ctx.t, data.progress),
+        targets=dashboard.target_cards(ctx.t, data),
     )

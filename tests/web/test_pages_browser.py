@@ -259,6 +259,20 @@ def test_dashboard_shows_the_api_figures(
     for chart in ("chart-progress", "chart-years", "chart-districts", "chart-clusters"):
         assert page.locator(f"#{chart}").get_attribute("role") == "img"
         assert page.locator(f"#{chart}-title").text_content()
+    # Every active target has its own card: its figures, a bar and its projection in words.
+    targets = client.get("/api/v1/tallies/targets", headers=admin).json()["items"]
+    cards = page.locator("#targets > li")
+    assert cards.count() == len([t for t in targets if t["is_active"]]) >= 3
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        code = card.get_attribute("data-code")
+        api = client.get("/api/v1/tallies/target", params={"code": code}, headers=admin).json()
+        assert card.locator(".target-achieved").inner_text().replace(",", "") == str(
+            api["achieved"]
+        )
+        assert card.locator(f"#chart-target-{code}").get_attribute("role") == "img"
+        assert card.locator(".target-projection").inner_text().strip()
+        assert card.get_attribute("data-projection") == api["projection"]
     # The data table opens without JavaScript (a <details> element).
     page.get_by_text("查看数据表").first.click()
     assert page.locator("#table-years").is_visible()
