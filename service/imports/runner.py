@@ -42,6 +42,7 @@ from service.imports.masking import masked_cells, masked_message
 from service.imports.models import FINISHED, ImportRow, ImportRun, ImportStatus
 from service.imports.reading import FileRefused, limits_from, open_table
 from service.imports.rows_attendance import forget_reader
+from service.jobs.events import publish
 from service.jobs.outbox import enqueue
 
 log = logging.getLogger("skills.imports")
@@ -275,6 +276,23 @@ def _finish(
     session.add(run)
     if key is not None:
         enqueue(session, DELETE_FILE, {"key": key}, dedupe_key=f"import-file:{import_id}")
+    publish(
+        session,
+        "import.finished",
+        {
+            "import_id": str(run.id),
+            "organization_id": str(run.organization_id),
+            "kind": run.kind,
+            "dry_run": run.dry_run,
+            "state": str(status),
+            "refusal_code": code,
+            "rows_done": run.rows_done,
+            "accepted": run.accepted,
+            "duplicate": run.duplicate,
+            "rejected": run.rejected,
+        },
+        organization_id=run.organization_id,
+    )
     session.commit()
     if key is not None:
         delete_file(session, {"key": key})

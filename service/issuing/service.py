@@ -32,6 +32,7 @@ from credentials.timefmt import as_utc, utcnow, whole_seconds
 from service.core.errors import Conflict, Invalid, NotFound, Unavailable
 from service.core.settings import Settings
 from service.issuing import issuer_documents
+from service.jobs.events import publish
 from service.training.hours_rules import minutes_to_xueshi
 from service.training.idnumber import InvalidIdNumber, validate_id_number
 
@@ -229,6 +230,8 @@ def issue_many(
                 results[n] = IssueOutcome(_same_learner(row, request.learner_uuid), created)
             except IssuingError as exc:
                 results[n] = exc
+            if created:
+                _publish(session, row, "credential.issued")
     return [r for r in results if r is not None]
 
 
@@ -321,18 +324,41 @@ def change_status(
     if action == "revoke":
         if state == STATE_REVOKED:
             raise refuse("The credential is already revoked.")
-        return issuance.revoke(session, row, reason, actor)
+        changed = issuance.revoke(session, row, reason, actor)
+        _publish(session, row, "credential.revoked")
+        return changed
     if row.suspension_list_id is None:
         raise refuse("This credential was issued without a suspension entry.", "no-suspension")
     if action == "suspend":
         if state in (STATE_REVOKED, STATE_SUSPENDED):
             raise refuse(f"The credential is {state}: it cannot be suspended.")
-        return issuance.suspend(session, row, reason, actor)
+        changed = issuance.suspend(session, row, reason, actor)
+        _publish(session, row, "credential.suspended")
+        return changed
     if action == "unsuspend":
         if state != STATE_SUSPENDED:
             raise refuse(f"The credential is {state}, not suspended.")
-        return issuance.unsuspend(session, row, reason, actor)
+        changed = issuance.unsuspend(session, row, reason, actor)
+        _publish(session, row, "credential.reinstated")
+        return changed
     raise ValueError(f"unknown action {action!r}")
+
+
+def _publish(session: Session, row: Credential, event_type: str) -> None:
+    """The webhook event, in the change's transaction: ids and state only (the learner by the
+    credential's subject uuid); the organization is the enrolment's, found by the webhooks."""
+    ref = row.enrollment_ref
+    publish(
+        session,
+        event_type,
+        {
+            "credential_id": row.credential_id,
+            "learner_subject_id": str(row.learner_uuid),
+            "achievement_id": row.achievement_id,
+            "enrollment_id": ref.split(":", 1)[1] if ref.startswith("enrollment:") else None,
+            "state": credential_state(row),
+        },
+    )
 
 
 def summary(settings: Settings, row: Credential) -> dict[str, Any]:

@@ -19,8 +19,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +36,7 @@ from credentials.resolvers import (
     chain_fetchers,
 )
 from credentials.verify import KeyNotFound, KeyUnavailable, ResolvedKey, verify
+from service.core.public_hosts import host_is_public as _host_is_public
 from service.core.settings import Settings
 from service.issuing.status_cache import CachedDbStatusFetcher
 
@@ -53,15 +52,6 @@ UNREADABLE_REASONS = frozenset(
         "corrupt",
     }
 )
-
-
-def _host_is_public(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return False
-    addresses = {info[4][0] for info in infos}
-    return bool(addresses) and all(ipaddress.ip_address(a).is_global for a in addresses)
 
 
 class _Guard:

@@ -7,10 +7,11 @@ import uuid
 
 from sqlmodel import Session
 
-from content.models import PackageVersion
+from content.models import Package, PackageVersion, VersionStatus
 from content.versions import ingest_version
 from service.core.settings import get_settings
 from service.core.storage import get_storage
+from service.jobs.events import publish
 from service.jobs.outbox import enqueue
 
 log = logging.getLogger("skills.packages")
@@ -27,6 +28,7 @@ def ingest(session: Session, payload: dict) -> None:
     if version is None:
         return
     settings = get_settings()
+    was_processing = version.status == VersionStatus.processing
     outcome = ingest_version(
         session,
         version,
@@ -37,6 +39,20 @@ def ingest(session: Session, payload: dict) -> None:
     log.info(
         "package version ingested", extra={"version_id": str(version.id), "status": outcome.status}
     )
+    if was_processing and outcome.status in (VersionStatus.ready, VersionStatus.rejected):
+        package = session.get(Package, version.package_id)
+        publish(
+            session,
+            f"package_version.{outcome.status}",
+            {
+                "package_id": str(version.package_id),
+                "version_id": str(version.id),
+                "number": version.number,
+                "state": str(outcome.status),
+                "reasons": [e.get("code") for e in (version.errors or []) if isinstance(e, dict)],
+            },
+            organization_id=package.organization_id if package is not None else None,
+        )
     if version.upload_key:
         enqueue(
             session,

@@ -34,6 +34,7 @@ from sqlmodel import Session, select
 from service.accounts.audit import record_audit
 from service.core.errors import DomainError
 from service.core.timeutil import CITY_TZ
+from service.jobs.events import publish
 from service.jobs.outbox import enqueue
 from service.training.models import Enrollment, HoursEntry, Offering
 from service.training.progress import lock_enrollment, lock_learner, move
@@ -104,6 +105,19 @@ def complete_if_due(session: Session, enrollment: Enrollment, now: datetime) -> 
         CREDENTIAL_JOB,
         {"enrollment_id": str(locked.id)},
         dedupe_key=f"credential:{locked.id}",
+    )
+    publish(
+        session,
+        "enrollment.completed",
+        {
+            "enrollment_id": str(locked.id),
+            "learner_id": str(locked.learner_id),
+            "offering_id": str(offering.id),
+            "organization_id": str(offering.organization_id),
+            "state": locked.state,
+            "completed_at": now.isoformat(),
+        },
+        organization_id=offering.organization_id,
     )
     return True
 

@@ -45,6 +45,7 @@ from service.accounts.audit import record_audit
 from service.accounts.models import Organization
 from service.core.errors import Conflict, Invalid
 from service.core.timeutil import CITY_TZ
+from service.jobs.events import publish
 from service.training.completion import complete_if_due
 from service.training.models import Enrollment, Learner, Offering
 from service.training.progress import ensure_started, lock_enrollment, lock_learner, move
@@ -166,6 +167,18 @@ def enroll(
     except IntegrityError as exc:  # the same person enrolled concurrently
         raise AlreadyEnrolled(learner.id, offering.id) from exc
     _take_seat(session, offering)
+    publish(
+        session,
+        "enrollment.created",
+        {
+            "enrollment_id": str(enrollment.id),
+            "learner_id": str(learner.id),
+            "offering_id": str(offering.id),
+            "organization_id": str(offering.organization_id),
+            "state": enrollment.state,
+        },
+        organization_id=offering.organization_id,
+    )
     return enrollment
 
 
