@@ -1,4 +1,9 @@
-"""Audit trail: one row per consequential action, in the same transaction as the action."""
+"""Audit trail: one row per consequential action, in the same transaction as the action.
+
+An action done with a delegated token (the platform acting as a learner through token exchange)
+names the learner as actor and ends its detail with ``via=<platform account id>``, so it is
+never mistaken for the learner's own.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from service.accounts.models import AuditEvent
 from service.core.observability.logging import request_id_var
 from service.core.timeutil import utcnow
 
+DETAIL_MAX = 2000  # AuditEvent.detail's length
+
 
 def record_audit(
     session: Session,
@@ -21,6 +28,10 @@ def record_audit(
     subject_id: str,
     detail: str = "",
 ) -> AuditEvent:
+    delegated_by = getattr(actor, "delegated_by", None)
+    if delegated_by is not None:  # a delegated token: the platform acted (RFC 8693 section 4.1)
+        via = f" via={delegated_by}"
+        detail = detail[: DETAIL_MAX - len(via)] + via
     event = AuditEvent(
         actor_id=getattr(actor, "user_id", None),
         actor_role=getattr(actor, "role", None),

@@ -22,7 +22,14 @@ from sqlmodel import Session, col, select
 
 from service.accounts.models import ApiKey, RefreshToken, Role, User
 from service.accounts.passwords import hash_password, needs_rehash, verify_password
-from service.accounts.tokens import TokenClaims, TokenError, decode_token, issue_token
+from service.accounts.tokens import (
+    TokenClaims,
+    TokenError,
+    decode_token,
+    delegating_actor,
+    delegating_generation,
+    issue_token,
+)
 from service.core.settings import Settings
 from service.core.timeutil import as_utc, utcnow
 
@@ -50,7 +57,10 @@ class TokenPair:
         return body
 
 
-def _pair(session: Session, settings: Settings, user: User, family: str | None) -> TokenPair:
+def issue_pair(
+    session: Session, settings: Settings, user: User, family: str | None = None
+) -> TokenPair:
+    """An access token and a new (or, with ``family``, rotated) refresh token for ``user``."""
     access, _ = issue_token(
         settings,
         typ="access",
@@ -158,7 +168,7 @@ def password_sign_in(session: Session, settings: Settings, email: str, password:
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
         session.add(user)
-    return _pair(session, settings, user, family=None)
+    return issue_pair(session, settings, user)
 
 
 def refresh_sign_in(session: Session, settings: Settings, refresh_token: str) -> TokenPair:
@@ -189,7 +199,7 @@ def refresh_sign_in(session: Session, settings: Settings, refresh_token: str) ->
     user = session.get(User, row.user_id)
     if user is None or not user.is_active or claims.generation != user.token_generation:
         raise SignInError
-    return _pair(session, settings, user, family=row.family_id)
+    return issue_pair(session, settings, user, family=row.family_id)
 
 
 def _revoke(session: Session, which: ColumnElement[bool], now: datetime) -> None:
@@ -213,13 +223,26 @@ def end_sessions(session: Session, user: User) -> None:
 
 def token_is_current(session: Session, user: User, claims: TokenClaims) -> bool:
     """False for an access token issued before the account's sessions were ended, or for one
-    issued to an API key that has since been revoked."""
+    issued to an API key that has since been revoked. A delegated token (token exchange, with
+    an ``act`` claim) was issued to the acting client's key: it ends with that key, when the
+    acting account is disabled or no longer the platform, or when its sessions end (``act.gen``,
+    its generation when the token was exchanged)."""
     if claims.generation != user.token_generation:
         return False
     if claims.api_key_id is not None:
-        key = session.get(ApiKey, claims.api_key_id)
-        if key is None or key.revoked_at is not None or key.user_id != user.id:
+        try:
+            holder = delegating_actor(claims) or user.id
+        except TokenError:
             return False
+        key = session.get(ApiKey, claims.api_key_id)
+        if key is None or key.revoked_at is not None or key.user_id != holder:
+            return False
+        if holder != user.id:  # delegated: the acting account must still be what it was
+            actor = session.get(User, holder)
+            if actor is None or not actor.is_active or actor.role != Role.platform:
+                return False
+            if delegating_generation(claims) != actor.token_generation:
+                return False
     return True
 
 

@@ -41,6 +41,26 @@ class TokenClaims:
     api_key_id: uuid.UUID | None = None
 
 
+def delegating_actor(claims: TokenClaims) -> uuid.UUID | None:
+    """The account a delegated token acts for its subject on behalf of: the ``sub`` of its
+    ``act`` claim (RFC 8693 section 4.1), set by token exchange; None for any other token."""
+    act = claims.extra.get("act")
+    if not isinstance(act, dict):
+        return None
+    try:
+        return uuid.UUID(str(act.get("sub")))
+    except ValueError:
+        raise TokenError("The token is not valid.") from None
+
+
+def delegating_generation(claims: TokenClaims) -> int | None:
+    """The acting account's token generation when a delegated token was issued (``act.gen``,
+    this service's member of the ``act`` claim); None when absent or not an integer."""
+    act = claims.extra.get("act")
+    gen = act.get("gen") if isinstance(act, dict) else None
+    return gen if isinstance(gen, int) and not isinstance(gen, bool) else None
+
+
 _STANDARD_CLAIMS = frozenset(
     {"iss", "aud", "sub", "typ", "role", "org", "iat", "nbf", "exp", "jti", "fam", "gen", "key"}
 )

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from service.accounts.access import Principal, ensure_organization_active
 from service.accounts.models import Role, User
 from service.accounts.sessions import token_is_current
-from service.accounts.tokens import TokenError, decode_token
+from service.accounts.tokens import TokenError, decode_token, delegating_actor
 from service.api.problems import Problem, forbidden
 from service.core.db import get_session
 from service.core.settings import Settings, get_settings
@@ -51,7 +51,11 @@ def current_principal(
         raise unauthorized("The token has been revoked.")
     ensure_organization_active(session, user)  # a deactivated organization acts no more
     # Role and organization come from the database, so a change takes effect at once.
-    principal = Principal(user.id, user.role, user.organization_id)
+    try:
+        delegated_by = delegating_actor(claims)  # token exchange: the platform acting
+    except TokenError as exc:
+        raise unauthorized(str(exc)) from exc
+    principal = Principal(user.id, user.role, user.organization_id, delegated_by=delegated_by)
     request.state.principal = principal
     return principal
 

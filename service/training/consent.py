@@ -68,8 +68,8 @@ def enrolment_proof(
         return ADMIN
     if principal.role == Role.platform:
         return PLATFORM
-    if is_own(principal, learner):
-        return SELF
+    if is_own(principal, learner):  # a delegated token (token exchange): the platform acted
+        return PLATFORM if principal.delegated_by is not None else SELF
     if principal.role in ORG_ROLES and principal.org_id is not None:
         if holder_fingerprint is not None or name is not None:
             if holder_matches(learner, holder_fingerprint or "", name or ""):
