@@ -18,6 +18,9 @@ class Role(StrEnum):
     trainer = "trainer"
     learner = "learner"
     platform = "platform"  # the smart education platform's service account
+    # An enterprise's HR staff: checks credentials and reads what learners shared with their
+    # organization; no training-staff powers, so deliberately not in ORG_ROLES.
+    employer = "employer"
 
 
 ORG_ROLES = {Role.org_admin, Role.trainer}

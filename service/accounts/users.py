@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from service.accounts.access import check_employer_account
 from service.accounts.models import ORG_ROLES, Organization, Role, User
 from service.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
 from service.accounts.sessions import end_sessions
@@ -43,6 +44,7 @@ def create_user(
         raise UserRuleError("organization-not-allowed", "City administrators have no organization.")
     if organization_id is not None and session.get(Organization, organization_id) is None:
         raise UserReferenceMissing("organization-not-found", "The organization does not exist.")
+    check_employer_account(session, role, organization_id)  # the CLI creates accounts too
     if role != Role.platform and not password:
         raise UserRuleError("password-required", "A password is required for this role.")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:

@@ -118,6 +118,11 @@ def _import_upload(settings: Settings) -> int:
     return settings.import_max_bytes + VERIFY_ENVELOPE
 
 
+def _employer_checks(settings: Settings) -> int:
+    """A list of up to SKILLS_EMPLOYER_CHECK_MAX_ITEMS tokens, or a file or images."""
+    return settings.employer_check_max_upload_bytes + VERIFY_ENVELOPE
+
+
 @dataclass(frozen=True)
 class BodyRule:
     methods: frozenset[str]
@@ -136,6 +141,7 @@ BODY_LIMITS = (
     BodyRule(frozenset({"POST"}), re.compile(r"/objects-upload/.+"), _package_upload),
     BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/verify(?:/batch)?"), _verify_upload),
     BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/imports"), _import_upload),
+    BodyRule(frozenset({"POST"}), re.compile(r"/api/v1/employer/checks"), _employer_checks),
     BodyRule(frozenset({"POST"}), re.compile(r"/verify"), _verify_upload, page=True),
     BodyRule(
         frozenset({"POST", "PUT"}), re.compile(r"/xAPI/statements"), lambda s: s.xapi_max_body_bytes

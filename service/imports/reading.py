@@ -253,6 +253,22 @@ class Table:
             if row > start_after:
                 yield row, cells
 
+    def plain_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """``(row number, cells)`` of every non-blank row, stripped, for a reader with columns
+        of its own (an employer's list of credentials). The file's checks run as for an import
+        (format, encryption, ZIP bomb, row count) and each row's cells are checked against the
+        column and length limits; raises :class:`FileRefused` like :meth:`check`. Text that
+        looks like a formula is passed on: the caller must write it out neutralised."""
+        self._prepare()
+        assert self._source is not None
+        for row, raw in self._source.raw_rows():
+            cells = [c.strip() for c in raw]
+            while cells and not cells[-1]:
+                cells.pop()
+            if cells:
+                _check_cells(row, cells, self.limits, text_formulas=False)
+                yield row, cells
+
     # --- the pass both share ----------------------------------------------------------------
 
     def _prepare(self) -> None:

@@ -25,3 +25,8 @@ class CredentialShare(SQLModel, table=True):
     show_name: bool = False
     created_at: datetime = created_at()
     revoked_at: datetime | None = timestamp()
+    # Addressed to one employer (an enterprise organization): listed to its accounts through
+    # the employer API until withdrawn (service.issuing.employer_shares).
+    employer_organization_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organization.id", index=True
+    )

@@ -17,6 +17,7 @@ Errors are domain errors (``service.core.errors``); messages carry no personal d
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -24,7 +25,8 @@ from sqlmodel import Session, select
 
 from credentials.jwt_vc import decode_unverified
 from credentials.models import Credential
-from service.core.errors import Conflict, Gone, NotFound
+from service.accounts.models import Organization, OrgKind
+from service.core.errors import Conflict, Gone, Invalid, NotFound
 from service.core.settings import Settings
 from service.core.timeutil import utcnow
 from service.issuing import downloads
@@ -72,9 +74,17 @@ def owned_credential(session: Session, learner: Learner, credential_id: str) -> 
 
 
 def create_share(
-    session: Session, learner: Learner, credential_id: str, *, show_name: bool
+    session: Session,
+    learner: Learner,
+    credential_id: str,
+    *,
+    show_name: bool,
+    employer_organization_id: uuid.UUID | None = None,
 ) -> tuple[CredentialShare, Credential]:
-    """Adds the share (the caller commits)."""
+    """Adds the share (the caller commits). ``employer_organization_id`` addresses it to one
+    employer (an active enterprise), which then lists it through the employer API."""
+    if employer_organization_id is not None:
+        ensure_employer_addressee(session, employer_organization_id)
     row = owned_credential(session, learner, credential_id)
     if credential_state(row) == STATE_REVOKED:
         raise Conflict("credential-revoked", "A revoked credential cannot be shared.")
@@ -89,10 +99,26 @@ def create_share(
             f"At most {MAX_ACTIVE_SHARES_PER_CREDENTIAL} active share links per credential: "
             "withdraw one first.",
         )
-    share = CredentialShare(credential_pk=row.id, learner_id=learner.id, show_name=show_name)
+    share = CredentialShare(
+        credential_pk=row.id,
+        learner_id=learner.id,
+        show_name=show_name,
+        employer_organization_id=employer_organization_id,
+    )
     session.add(share)
     session.flush()
     return share, row
+
+
+def ensure_employer_addressee(session: Session, organization_id: uuid.UUID) -> None:
+    """A share is addressed only to an active enterprise (its name is not told otherwise)."""
+    org = session.get(Organization, organization_id)
+    if org is None or org.kind != OrgKind.enterprise or not org.is_active:
+        raise Invalid(
+            "employer-not-found",
+            "No active employer (enterprise organization) has this id.",
+            field="employer_organization_id",
+        )
 
 
 def list_shares(
@@ -137,6 +163,7 @@ def share_out(settings: Settings, share: CredentialShare, credential: Credential
         "qr_png": f"{url}/qr.png",
         "credential_id": credential.credential_id,
         "show_name": share.show_name,
+        "employer_organization_id": share.employer_organization_id,
         "active": share.revoked_at is None,
         "created_at": share.created_at,
         "revoked_at": share.revoked_at,

@@ -8,6 +8,8 @@ Creating honours ``Idempotency-Key`` (a retried create returns the same link, no
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel
 
@@ -23,6 +25,9 @@ router = APIRouter(prefix="/api/v1/me", tags=["me", "share links"])
 
 class ShareIn(BaseModel):
     show_name: bool = False
+    # Addressed to one employer (an active enterprise): it lists the share through
+    # GET /api/v1/employer/shared-credentials until the learner withdraws it.
+    employer_organization_id: uuid.UUID | None = None
 
 
 @router.post(
@@ -41,10 +46,11 @@ def create_share(
 ):
     learner = personal_learner(session, principal, acting, reading=False)
     show_name = bool(body and body.show_name)
+    employer = body.employer_organization_id if body else None
 
     def create():
         share, credential = shares.create_share(
-            session, learner, credential_id, show_name=show_name
+            session, learner, credential_id, show_name=show_name, employer_organization_id=employer
         )
         return shares.share_out(settings, share, credential)
 
@@ -54,7 +60,11 @@ def create_share(
         # Per learner: the platform's one service account acts for many learners.
         route=f"me.shares.create:{learner.id}",
         key=idempotency_key,
-        body={"credential_id": credential_id, "show_name": show_name},
+        body={
+            "credential_id": credential_id,
+            "show_name": show_name,
+            "employer_organization_id": employer,
+        },
         create=create,
     )
 

@@ -8,7 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, select
 
-from service.accounts.access import Principal, ensure_org_access, org_filter
+from service.accounts.access import (
+    Principal,
+    check_employer_account,
+    ensure_org_access,
+    org_filter,
+)
 from service.accounts.audit import apply_changes, record_audit
 from service.accounts.models import ORG_ROLES, ApiKey, Role, User
 from service.accounts.sessions import create_api_key
@@ -40,8 +45,12 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 def _check_manageable(principal: Principal, role: str, org_id: uuid.UUID | None) -> None:
     if principal.is_admin:
         return
-    if role not in ORG_ROLES:
-        raise forbidden("Organization admins may only manage trainers and org admins.")
+    # An enterprise's org admin also manages its employer (HR) accounts; the enterprise rule
+    # itself is check_employer_account's.
+    if role not in ORG_ROLES and role != Role.employer:
+        raise forbidden(
+            "Organization admins may only manage trainers, org admins and employer accounts."
+        )
     ensure_org_access(principal, org_id)
 
 
@@ -53,6 +62,7 @@ def create(
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     _check_manageable(principal, body.role, body.organization_id)
+    check_employer_account(session, body.role, body.organization_id)  # 422 when not
 
     def make():
         try:
@@ -157,8 +167,12 @@ def create_key(
     user = session.get(User, user_id)
     if user is None:
         raise not_found("User")
-    if user.role != Role.platform:
-        raise Problem(422, "not-a-service-account", "API keys are for platform accounts only.")
+    if user.role not in (Role.platform, Role.employer):  # an employer's HR system too
+        raise Problem(
+            422,
+            "not-a-service-account",
+            "API keys are for platform and employer accounts only.",
+        )
     key, secret = create_api_key(session, user, body.name)
     record_audit(
         session,
