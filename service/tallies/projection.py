@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from service.core.timeutil import CITY_TZ, utcnow
 from service.tallies.models import RefTallyTarget
+from service.tallies.participation_target import participation_progress
 from service.tallies.queries import breakdown, count_between, percent
 
 TRAILING_DAYS = 90
@@ -49,6 +50,8 @@ def target_progress(
     if target is None:
         raise UnknownTarget(code)
     today = today or city_today()
+    if target.metric == "participation_rate":
+        return participation_progress(session, target, today)
     metric = target.metric
     filters = dict(target.filters or {})
     period = {"period_from": target.period_from, "period_to": target.period_to}

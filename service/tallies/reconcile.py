@@ -54,6 +54,7 @@ from service.tallies.recompute import (
     source_facts,
 )
 from service.tallies.upserts import increment
+from service.workforce import participation
 
 log = logging.getLogger("skills.tallies")
 MAX_REPORTED_DIFFS = 200
@@ -273,7 +274,9 @@ def apply_rollup_deltas(session: Session, found: Findings) -> None:
 def check(session: Session) -> list[dict]:
     """Every difference between the tallies and a recomputation from source (read only);
     empty when the tallies are exact. Tests and operators use this."""
-    return fact_findings(session).diffs + rollup_findings(session).diffs
+    return (
+        fact_findings(session).diffs + rollup_findings(session).diffs + participation.drift(session)
+    )
 
 
 def _rollup_phase(engine: Engine, repair: bool) -> Findings:
@@ -299,6 +302,24 @@ def _rollup_phase(engine: Engine, repair: bool) -> Findings:
     return found
 
 
+def _participation_phase(engine: Engine, repair: bool) -> list[dict]:
+    """Enterprises' participation members against a recount (service.workforce.participation)."""
+    if engine.dialect.name == "postgresql":  # one snapshot for both reads of the check
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+            reader = Session(bind=conn)
+            found = participation.drift(reader)
+            reader.close()
+            conn.rollback()
+    else:
+        with Session(engine) as session:
+            found = participation.drift(session)
+    if repair and found:
+        with Session(engine) as writer:
+            participation.repair(writer)
+            writer.commit()
+    return found
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -315,14 +336,19 @@ def run(engine: Engine, trigger: str = "cli", repair: bool = True) -> dict:
                 repair_facts(session, utcnow())
             session.commit()
         cells = _rollup_phase(engine, repair)
+        members = _participation_phase(engine, repair)
     except Exception as exc:
         _finish(engine, record, status="error", error=f"{type(exc).__name__}: {exc}"[:2000])
         metrics.RECONCILE_RUNS.labels("error").inc()
         log.exception("tallies reconcile failed", extra={"run_id": str(record.id)})
         raise
-    diffs = facts.diffs + cells.diffs
+    diffs = facts.diffs + cells.diffs + members
     status = "drift" if diffs else "ok"
-    corrected = {"facts": len(facts.diffs) if repair else 0, "cells": cells.count if repair else 0}
+    corrected = {
+        "facts": len(facts.diffs) if repair else 0,
+        "cells": cells.count if repair else 0,
+        "participation": len(members) if repair else 0,
+    }
     done = _finish(
         engine,
         record,
@@ -337,6 +363,7 @@ def run(engine: Engine, trigger: str = "cli", repair: bool = True) -> dict:
     metrics.RECONCILE_RUNS.labels(status).inc()
     metrics.DRIFT_LAST.labels("facts").set(len(facts.diffs))
     metrics.DRIFT_LAST.labels("cells").set(cells.count)
+    metrics.DRIFT_LAST.labels("participation").set(len(members))
     for kind, n in corrected.items():
         metrics.DRIFT_CORRECTED.labels(kind).inc(n)
     metrics.RECONCILE_LAST_SUCCESS.set(utcnow().timestamp())

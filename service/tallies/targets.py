@@ -14,7 +14,7 @@ from service.core.patching import refuse_nulls
 from service.tallies.dimensions import InvalidQuery, parse_filters
 from service.tallies.models import RefTallyTarget
 
-METRICS = ("person_times", "distinct_learners")
+METRICS = ("person_times", "distinct_learners", "participation_rate")
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
@@ -110,9 +110,24 @@ def list_targets(session: Session, include_inactive: bool = False) -> list[RefTa
     return list(session.exec(stmt).all())
 
 
+def _check_rate(metric: str, target: int, filters: dict) -> None:
+    """A participation target is a percentage of the whole city's declared workforce."""
+    if metric != "participation_rate":
+        return
+    if target > 100:
+        raise TargetRuleError(
+            "invalid-target", "A participation_rate target is a percentage (1 to 100).", "target"
+        )
+    if filters:
+        raise TargetRuleError(
+            "invalid-target", "A participation_rate target takes no filters.", "filters"
+        )
+
+
 def create_target(session: Session, actor, body: TargetIn) -> RefTallyTarget:
     if body.period_from > body.period_to:
         raise TargetRuleError("invalid-target", "period_from is after period_to.", "period_from")
+    _check_rate(body.metric, body.target, body.filters)
     if session.get(RefTallyTarget, body.code) is not None:
         raise TargetExists("target-exists", f"A target with code {body.code!r} exists.", "code")
     target = RefTallyTarget(**body.model_dump() | {"filters": _check_filters(body.filters)})
@@ -139,6 +154,11 @@ def update_target(
     period_to = changes.get("period_to", target.period_to)
     if period_from > period_to:
         raise TargetRuleError("invalid-target", "period_from is after period_to.", "period_from")
+    _check_rate(
+        changes.get("metric", target.metric),
+        changes.get("target", target.target),
+        changes.get("filters", target.filters or {}),
+    )
     apply_changes(
         session,
         target,

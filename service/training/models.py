@@ -126,6 +126,13 @@ class Enrollment(SQLModel, table=True):
     started_at: datetime | None = timestamp()
     completed_at: datetime | None = timestamp()
     completion_year: int | None = Field(default=None, index=True)
+    # Enterprise training: the employer the training is for, counted toward that employer's
+    # participation once it confirmed (service.workforce.enterprise_training).
+    employer_organization_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organization.id", index=True
+    )
+    employer_confirmed_at: datetime | None = timestamp()
+    employer_confirmed_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     failed_at: datetime | None = timestamp()
     withdrawn_at: datetime | None = timestamp()
     updated_at: datetime | None = timestamp()

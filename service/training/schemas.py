@@ -211,6 +211,9 @@ class EnrollmentOut(BaseModel):
     completion_year: int | None
     failed_at: datetime | None
     withdrawn_at: datetime | None
+    # enterprise training: the employer named, and when it confirmed (null: not yet)
+    employer_organization_id: uuid.UUID | None = None
+    employer_confirmed_at: datetime | None = None
 
     @model_validator(mode="after")
     def _package_score_when_not_assessed(self) -> EnrollmentOut:

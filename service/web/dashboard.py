@@ -19,9 +19,10 @@ from sqlmodel import Session, select
 
 from service.tallies.labels import Labeller
 from service.tallies.models import RefTallyTarget
-from service.tallies.projection import UnknownTarget, target_progress
+from service.tallies.projection import UnknownTarget, city_today, target_progress
 from service.tallies.queries import breakdown
 from service.web.charts import Bar, number
+from service.workforce.rates import participation
 
 TARGET_CODE = "person_times"
 MAX_ROWS = 50  # districts (10 in Ningbo) and clusters fit; more would not be a readable chart
@@ -48,6 +49,7 @@ class Dashboard:
     clusters: list[Row]
     totals: dict
     targets: list[dict]  # every active target's progress, the headline target first
+    participation: dict  # this year's enterprise participation: city, districts, clusters
 
 
 def _rows(items: list[dict], key, label) -> list[Row]:
@@ -87,6 +89,62 @@ def active_targets(session: Session) -> list[dict]:
     return [target_progress(session, code) for code in ordered]
 
 
+# A district or cluster row with fewer enterprises would all but name them (a district with one
+# reporting enterprise shows that enterprise's rate): such rows are left out of the public page
+# and counted in a note; the citywide figure includes everyone.
+MIN_PUBLIC_ENTERPRISES = 3
+
+
+def _public(rows: list[dict]) -> tuple[list[dict], int]:
+    """The rows a public page may show, and how many it leaves out. Small rows go, and while
+    the rows left out hold fewer than the minimum together (the citywide total minus the shown
+    rows would give them away), the next smallest goes too (complementary suppression)."""
+    hidden = [r for r in rows if r["enterprises"] < MIN_PUBLIC_ENTERPRISES]
+    shown = sorted(
+        (r for r in rows if r["enterprises"] >= MIN_PUBLIC_ENTERPRISES),
+        key=lambda r: r["enterprises"],
+    )
+    while hidden and shown and sum(r["enterprises"] for r in hidden) < MIN_PUBLIC_ENTERPRISES:
+        hidden.append(shown.pop(0))
+    kept = {id(r) for r in shown}
+    return [r for r in rows if id(r) in kept], len(hidden)
+
+
+def citywide_is_public(totals: dict) -> bool:
+    return totals["enterprises"] >= MIN_PUBLIC_ENTERPRISES
+
+
+def participation_figures(session: Session, year: int) -> dict:
+    """Citywide, by district and by cluster only: the public page names no enterprise."""
+    labeller = Labeller(session)
+    by_district = participation(session, year, "district")
+    by_cluster = participation(session, year, "cluster")
+    for item in by_district["items"]:
+        labeller.apply(item, ["district"])
+    for item in by_cluster["items"]:
+        labeller.apply(item, ["cluster"])
+    districts, districts_hidden = _public(by_district["items"])
+    clusters, clusters_hidden = _public(by_cluster["items"])
+    return {
+        "year": year,
+        "totals": by_district["totals"],
+        "public": citywide_is_public(by_district["totals"]),
+        "hidden": {"districts": districts_hidden, "clusters": clusters_hidden},
+        "districts": [
+            {**i, "key": i["district"], "label": i.get("district_name") or i["district"]}
+            for i in districts
+        ],
+        "clusters": [
+            {
+                **i,
+                "key": f"{i['cluster_version']}:{i['cluster']}" if i["cluster"] else "",
+                "label": i.get("cluster_name") or i["cluster"],
+            }
+            for i in clusters
+        ],
+    }
+
+
 def load(session: Session) -> Dashboard | None:
     """None when the target is not configured (the page says so instead of inventing one)."""
     try:
@@ -112,6 +170,7 @@ def load(session: Session) -> Dashboard | None:
         ),
         totals=districts["totals"],
         targets=active_targets(session),
+        participation=participation_figures(session, city_today().year),
     )
 
 
@@ -166,6 +225,9 @@ def target_cards(t, data: Dashboard) -> list[dict]:
             "bar": target_bar(t, progress),
             "verdict": verdict(progress),
             "projection": projection_sentence(t, progress),
+            # a rate of fewer enterprises than the minimum would all but name them
+            "suppressed": progress.get("unit") == "percent"
+            and progress.get("enterprises", 0) < MIN_PUBLIC_ENTERPRISES,
         }
         for progress in data.targets
     ]

@@ -244,4 +244,5 @@ def dashboard_page(request: Request, session: SessionDep):
         verdict=dashboard.verdict(data.progress),
         projection=dashboard.projection_sentence(ctx.t, data.progress),
         targets=dashboard.target_cards(ctx.t, data),
+        min_public=dashboard.MIN_PUBLIC_ENTERPRISES,
     )

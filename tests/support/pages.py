@@ -8,11 +8,11 @@ from pathlib import Path
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-def table_numbers(html: str, table: str) -> dict[str, int]:
-    """``{row key: person-times}`` of the dashboard table ``table``."""
+def table_numbers(html: str, table: str, field: str = "person_times") -> dict[str, int]:
+    """``{row key: figure}`` of the dashboard table ``table`` (person-times unless ``field``)."""
     body = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
     rows = re.findall(
-        r'<tr data-key="([^"]+)">.*?data-field="person_times">([\d,]+)<', body, flags=re.S
+        rf'<tr data-key="([^"]+)">.*?data-field="{field}">([\d,]+)<', body, flags=re.S
     )
     return {key: int(value.replace(",", "")) for key, value in rows}
 
