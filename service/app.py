@@ -23,12 +23,15 @@ from service.api.routes import (
     credentials_admin,
     credentials_public,
     credentials_verify,
+    employer,
     health,
     imports,
     launch,
     my_credentials,
+    oidc,
     orgs,
     packages,
+    participation,
     player,
     shares,
     subsidy_roster,
@@ -39,13 +42,15 @@ from service.api.routes import (
     training_offerings,
     training_reference,
     users,
+    webhooks,
+    workforce,
     xapi,
 )
 from service.api.routes.xapi.alternate import AlternateSyntaxMiddleware
 from service.api.routes.xapi.middleware import XapiResponseMiddleware
 from service.core.observability.logging import configure_logging
 from service.core.settings import Settings, get_settings
-from service.web import imports_page, pages
+from service.web import employer_pages, imports_page, oidc_pages, pages
 from service.web.render import STATIC_DIR
 from service.wiring import wire
 
@@ -132,10 +137,17 @@ def create_app(settings: Settings | None = None, *, start_relay: bool | None = N
         launch,
         cmi5_admin,
         player,
+        participation,
         tallies,
+        workforce,
         shares,
+        employer,
         imports,
         imports_page,
+        employer_pages,
+        oidc,
+        oidc_pages,
+        webhooks,
         pages,
     ):
         app.include_router(module.router)

@@ -17,6 +17,7 @@ from service.accounts import ops_jobs
 from service.core.settings import Settings, get_settings
 from service.imports import runner as import_jobs
 from service.issuing import completion_job
+from service.jobs.events import on_subscriber_check
 from service.jobs.handlers import register_handlers
 from service.lrs import cmi5_jobs, cmi5_lms
 from service.packages import jobs as package_jobs
@@ -25,6 +26,9 @@ from service.tallies import jobs as tally_jobs
 from service.tallies import tasks as tally_tasks
 from service.tallies.rollups import record_completion
 from service.training.completion import on_completion
+from service.webhooks import jobs as webhook_jobs
+from service.webhooks.endpoints import has_subscribers
+from service.workforce import participation
 
 if TYPE_CHECKING:  # Celery's app module costs start-up time to processes that only wire it
     from celery import Celery
@@ -39,9 +43,12 @@ def wire() -> None:
         tally_jobs.HANDLERS,
         cmi5_jobs.HANDLERS,
         import_jobs.HANDLERS,
+        webhook_jobs.HANDLERS,
     ):
         register_handlers(handlers)
+    on_subscriber_check(has_subscribers)  # publish() records only what someone receives
     on_completion(record_completion)
+    on_completion(participation.record_completion)  # enterprises' participants, same transaction
     on_cmi5_launch(cmi5_lms.record_launch)  # the LMS records "Launched" (cmi5 9.3.1)
 
 

@@ -26,7 +26,7 @@ from tests.support.databases import PG_ENV, REDIS_ENV, postgres_configured
 os.environ.setdefault("SKILLS_ENV", "test")
 # Tests sign in and verify far more often than a person would; the shipped rate limits are
 # exercised by tests that build their app with the defaults (tests/service/test_http_edge.py).
-for _group in ("VERIFY", "HOLDER_CHECK", "TOKEN", "CMI5_FETCH"):
+for _group in ("VERIFY", "HOLDER_CHECK", "TOKEN", "CMI5_FETCH", "EMPLOYER_CHECKS"):
     os.environ.setdefault(f"SKILLS_RATE_LIMIT_{_group}", "100000/minute")
 
 pytest_plugins = [

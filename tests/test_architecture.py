@@ -22,9 +22,10 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"jobs"}),
     frozenset({"accounts"}),
     frozenset({"training"}),
-    frozenset({"packages", "tallies"}),
+    frozenset({"workforce"}),
+    frozenset({"packages", "tallies", "federation"}),
     frozenset({"issuing", "lrs"}),
-    frozenset({"imports"}),
+    frozenset({"imports", "webhooks"}),
     frozenset({"api"}),
     frozenset({"web"}),
     # Entry points and the composition root: they put everything together.

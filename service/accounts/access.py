@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from service.accounts.models import ORG_ROLES, Organization, Role, User
+from service.accounts.models import ORG_ROLES, Organization, OrgKind, Role, User
 from service.core.errors import Forbidden, Invalid
 
 ORGANIZATION_INACTIVE = "organization-inactive"
@@ -24,6 +24,9 @@ class Principal:
     org_id: uuid.UUID | None
     # Set only for a package's launch token (xAPI routes): the one registration it may touch.
     registration: uuid.UUID | None = None
+    # Set for a delegated token (token exchange, RFC 8693 section 4.1 ``act``): the platform
+    # account acting as this learner, so audit entries and enrolments name it.
+    delegated_by: uuid.UUID | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -84,3 +87,34 @@ def ensure_organization_active(session: Session, user: User) -> None:
             "Your organization has been deactivated; its accounts can no longer act. "
             "Contact the city's administrators.",
         )
+
+
+EMPLOYER_ORGANIZATION_REQUIRED = "employer-organization-required"
+
+
+def check_employer_account(session: Session, role: str, organization_id: uuid.UUID | None) -> None:
+    """An employer account belongs to an active organization of kind enterprise: what it may
+    read (shares addressed to that organization, its own check runs) is scoped by it."""
+    if role != Role.employer:
+        return
+    org = session.get(Organization, organization_id) if organization_id is not None else None
+    if org is None or org.kind != OrgKind.enterprise or not org.is_active:
+        raise Invalid(
+            EMPLOYER_ORGANIZATION_REQUIRED,
+            "An employer account must belong to an active organization of kind enterprise.",
+            field="organization_id",
+        )
+
+
+def employer_organization_id(session: Session, principal: Principal) -> uuid.UUID:
+    """The organization an employer acts for, checked on every request (its kind may have
+    changed since the account was made); any other role is refused."""
+    if principal.role != Role.employer or principal.org_id is None:
+        raise Forbidden("forbidden", "Only employer accounts may do this.")
+    org = session.get(Organization, principal.org_id)
+    if org is None or org.kind != OrgKind.enterprise or not org.is_active:
+        raise Forbidden(
+            EMPLOYER_ORGANIZATION_REQUIRED,
+            "Your account's organization is not an active enterprise.",
+        )
+    return org.id

@@ -2,7 +2,10 @@
 
 The routes anyone can call without an account and that cost us (or someone else) real work:
 verification (which fetches other issuers' keys), the share page's holder check (an ID number
-guess), the token endpoint (password guessing) and the cmi5 fetch URL. A client past its
+guess), the token endpoint (password guessing), the start of a provider sign-in and the cmi5
+fetch URL; and employers' credential checks (an account's route, but each request verifies up
+to a thousand credentials). Token requests with HTTP Basic client credentials (the platform's
+token exchange) are counted per client_id instead, with a larger budget. A client past its
 budget gets 429 problem+json with ``Retry-After`` (RFC 6585 §4) before its body is read.
 
 Counting uses the ``limits`` library's moving window (no double burst across a window edge),
@@ -18,6 +21,7 @@ itself a trusted proxy, so entries a client writes in front are ignored (OWASP C
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import logging
 import math
@@ -25,6 +29,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import unquote_plus
 
 import anyio
 from limits import RateLimitItem, parse
@@ -47,6 +52,10 @@ class RateRule:
     path: re.Pattern[str]
     setting: str  # the Settings field holding "<n>/<period>"
     page: bool = False  # a person's form: answered with a page, not a problem document
+    # "address": counted per client address; "basic-client": only for requests carrying HTTP
+    # Basic client credentials (RFC 6749 section 2.3.1), counted per client_id and, with the
+    # same budget, per client address (made-up client ids buy no more than that)
+    by: str = "address"
 
 
 # The one table of rate-limited routes; a group shares one budget (the API and the page).
@@ -56,16 +65,68 @@ RATE_RULES = (
     RateRule("verify", "POST", re.compile(r"/api/v1/verify(?:/batch)?"), "rate_limit_verify"),
     RateRule("verify", "POST", re.compile(r"/verify"), "rate_limit_verify", page=True),
     RateRule("holder-check", "POST", re.compile(r"/c/[^/]+"), "rate_limit_holder_check", True),
+    # The link step of a provider sign-in is a holder check too (an ID number guess).
+    RateRule(
+        "holder-check",
+        "POST",
+        re.compile(r"/auth/oidc/[^/]+/link"),
+        "rate_limit_holder_check",
+        True,
+    ),
+    # The platform's token exchanges (HTTP Basic client credentials; the route refuses Basic
+    # with any other grant, so it buys no password guesses): it fronts every learner from a
+    # few addresses, so it gets its own, larger budget.
+    RateRule(
+        "client", "POST", re.compile(r"/api/v1/auth/token"), "rate_limit_client", by="basic-client"
+    ),
     RateRule("token", "POST", re.compile(r"/api/v1/auth/token"), "rate_limit_token"),
+    # Starting a provider sign-in writes a row: a sign-in like the token endpoint's.
+    RateRule("token", "GET", re.compile(r"/auth/oidc/[^/]+/login"), "rate_limit_token"),
     RateRule("cmi5-fetch", "POST", re.compile(r"/cmi5/fetch/[^/]+"), "rate_limit_cmi5_fetch"),
+    # An employer's check verifies up to a thousand credentials (and fetches their issuers):
+    # counted per client address before the body is read, signed in or not.
+    RateRule(
+        "employer-checks",
+        "POST",
+        re.compile(r"/api/v1/employer/checks"),
+        "rate_limit_employer_checks",
+    ),
 )
 # Renders the 429 page for a rule with ``page``; given by the app factory (pages live above
 # this layer).
 PageResponse = Callable[[Request, int], Response]
 
 
-def rule_for(method: str, path: str) -> RateRule | None:
-    return next((r for r in RATE_RULES if r.method == method and r.path.fullmatch(path)), None)
+def rule_for(method: str, path: str, basic_client: str | None = None) -> RateRule | None:
+    """The rule of a request; ``basic_client``: the client_id of its HTTP Basic credentials."""
+    return next(
+        (
+            r
+            for r in RATE_RULES
+            if r.method == method
+            and r.path.fullmatch(path)
+            and (r.by != "basic-client" or basic_client is not None)
+        ),
+        None,
+    )
+
+
+def basic_client_id(scope: Scope) -> str | None:
+    """The client_id of an ``Authorization: Basic`` header (RFC 6749 section 2.3.1), read from
+    the headers only (never the body); None when absent or malformed."""
+    header = next((v for k, v in scope.get("headers", ()) if k == b"authorization"), None)
+    if header is None or len(header) > 1024:
+        return None
+    scheme, _, value = header.partition(b" ")
+    if scheme.lower() != b"basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except ValueError:
+        return None
+    client_id, colon, _ = decoded.partition(":")
+    client_id = unquote_plus(client_id)
+    return client_id if colon and 0 < len(client_id) <= 64 else None
 
 
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -114,18 +175,25 @@ class RateLimitMiddleware:
         return self._limiter, isinstance(self._storage, MemoryStorage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rule = rule_for(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        http = scope["type"] == "http"
+        basic_client = basic_client_id(scope) if http else None
+        rule = rule_for(scope["method"], scope["path"], basic_client) if http else None
         if rule is None:
             await self.app(scope, receive, send)
             return
         item = parse(getattr(self.settings, rule.setting))
-        key = client_address(scope, self.settings.trusted_proxies)
+        address = client_address(scope, self.settings.trusted_proxies)
+        keys = [address]
+        if rule.by == "basic-client":
+            keys = [f"client:{basic_client}", f"address:{address}"]
         limiter, inline = self._get_limiter()
         try:
             if inline:
-                retry_after = _hit(limiter, item, rule.group, key)
+                retry_after = _hit_all(limiter, item, rule.group, keys)
             else:  # a network store: keep the event loop free
-                retry_after = await anyio.to_thread.run_sync(_hit, limiter, item, rule.group, key)
+                retry_after = await anyio.to_thread.run_sync(
+                    _hit_all, limiter, item, rule.group, keys
+                )
         except Exception:  # noqa: BLE001 - fail open, see the module docstring
             log.warning("rate limit storage unavailable", extra={"group": rule.group})
             retry_after = None
@@ -144,6 +212,12 @@ class RateLimitMiddleware:
             retry_after=retry_after,
         )
         await response(scope, receive, send)
+
+
+def _hit_all(limiter: MovingWindowRateLimiter, item: RateLimitItem, group: str, keys: list[str]):
+    """A hit on each key; None when all are within the limit, else the longest wait."""
+    waits = [w for w in (_hit(limiter, item, group, key) for key in keys) if w is not None]
+    return max(waits) if waits else None
 
 
 def _hit(limiter: MovingWindowRateLimiter, item: RateLimitItem, group: str, key: str):

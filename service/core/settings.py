@@ -11,10 +11,10 @@ import base64
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MASTER_KEY = "dev-only-master-key-change-me"
@@ -37,13 +37,40 @@ def url_origin(url: str) -> tuple[str, str, int] | None:
     return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
 
 
+# Placeholder client secrets production refuses (besides an empty one).
+PLACEHOLDER_CLIENT_SECRETS = frozenset({"change-me", "changeme", "secret", "client-secret"})
+
+
+class OidcProviderConfig(BaseModel):
+    """One OpenID Connect provider (SKILLS_OIDC_PROVIDERS is a JSON list of these).
+
+    ``exchange_audiences`` are the ``aud`` values an ID token presented to token exchange
+    (RFC 8693) may carry, usually the platform's own client id at this provider; empty: this
+    provider's ID tokens are not accepted for token exchange.
+    """
+
+    model_config = ConfigDict(hide_input_in_errors=True, frozen=True)  # it holds a secret
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")
+    issuer: str = Field(min_length=1, max_length=500)
+    client_id: str = Field(min_length=1, max_length=500)
+    client_secret: SecretStr = SecretStr("")
+    scopes: list[str] = ["openid"]
+    label: str = Field(default="", max_length=100)
+    exchange_audiences: list[str] = []
+
+
 class InsecureConfiguration(RuntimeError):
     """Raised at start-up in production when a secret is missing or still the default."""
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="SKILLS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="SKILLS_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,  # errors must not print secrets (master key, client secrets)
     )
 
     env: Literal["development", "production", "test"] = "development"
@@ -127,6 +154,11 @@ class Settings(BaseSettings):
     rate_limit_holder_check: str = Field(default="10/minute", pattern=RATE)
     rate_limit_token: str = Field(default="30/minute", pattern=RATE)
     rate_limit_cmi5_fetch: str = Field(default="60/minute", pattern=RATE)
+    # POST /api/v1/employer/checks (up to a thousand credentials each), per client address.
+    rate_limit_employer_checks: str = Field(default="20/minute", pattern=RATE)
+    # POST /api/v1/auth/token with HTTP Basic client credentials (the platform's token exchange),
+    # per client_id and per client address: the platform fronts every learner from a few hosts.
+    rate_limit_client: str = Field(default="600/minute", pattern=RATE)
     trusted_proxies: list[str] = []  # addresses/CIDRs whose X-Forwarded-For is believed
 
     # Credentials (Open Badges 3.0 micro-credentials; README "Credentials")
@@ -145,9 +177,66 @@ class Settings(BaseSettings):
     verify_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     verify_max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=10 * 1024 * 1024)
     verify_fetch_foreign: bool = True  # fetch other issuers' keys and status lists over https
+    # Employers' credential checks (README "Employers"): items per check, and the upload's size
+    # (a spreadsheet or several badge images). A checked token is not kept, only its results.
+    employer_check_max_items: int = Field(default=1000, ge=1, le=10_000)
+    employer_check_max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024
+    )
+    # Seconds a check may spend fetching other issuers' keys and status lists; past it the rest
+    # of its foreign credentials are inconclusive (time_budget_spent). 0: never fetch them.
+    employer_check_seconds: float = Field(default=60, ge=0, le=3600)
     status_list_ttl_seconds: int = Field(default=86_400, ge=600, le=30 * 86_400)
     status_list_max_age_seconds: int = Field(default=300, ge=0, le=86_400)
     trusted_http_hosts: list[str] = []  # tests/dev only: plain http allowed for these hosts
+
+    # Webhooks (README "Webhooks"): seconds between a failed attempt and the next, in order;
+    # about a day in all (the Standard Webhooks retry advice). A delivery whose schedule runs out
+    # fails; this many consecutive failed deliveries disable the endpoint.
+    webhook_retry_schedule: list[Annotated[float, Field(ge=0, le=7 * 86_400)]] = Field(
+        default=[5, 300, 1800, 7200, 18_000, 36_000, 36_000], max_length=50
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)  # under the job lease
+    webhook_disable_after_failed_deliveries: int = Field(default=3, ge=1, le=1000)
+
+    # OpenID Connect providers (service.federation.providers): browser sign-in and the ID tokens
+    # token exchange accepts. JSON list of OidcProviderConfig objects.
+    oidc_providers: list[OidcProviderConfig] = []
+    # Failed link-step tries (ID number and name) per provider subject in 24 hours, across its
+    # sign-in attempts; past it every try is refused the same way as a wrong answer.
+    oidc_link_max_failures: int = Field(default=10, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _check_oidc_providers(self) -> Settings:
+        """Unique slugs and issuers; https issuers (OpenID Connect Discovery 1.0 section 4.3).
+
+        Raises InsecureConfiguration (not ValueError) so that the message does not carry the
+        settings' input, which holds client secrets.
+        """
+        names: set[str] = set()
+        issuers: set[str] = set()
+        trusted = {h.lower() for h in self.trusted_http_hosts}
+        for provider in self.oidc_providers:
+            if provider.name in names:
+                raise InsecureConfiguration(
+                    f"oidc_providers: provider name {provider.name!r} repeated"
+                )
+            names.add(provider.name)
+            issuer = provider.issuer.rstrip("/")
+            if issuer in issuers:
+                raise InsecureConfiguration(f"oidc_providers: issuer of {provider.name!r} repeated")
+            issuers.add(issuer)
+            origin = url_origin(provider.issuer)
+            if origin is None:
+                raise InsecureConfiguration(
+                    f"oidc_providers: issuer of {provider.name!r} is not a URL"
+                )
+            plain_ok = self.env in ("development", "test") or origin[1].lower() in trusted
+            if origin[0] != "https" and not plain_ok:
+                raise InsecureConfiguration(
+                    f"oidc_providers: issuer of {provider.name!r} must be https"
+                )
+        return self
 
     # ---- derived values -------------------------------------------------------------------
     def resolved_database_url(self) -> str:
@@ -261,6 +350,12 @@ class Settings(BaseSettings):
             problems.append("SKILLS_PUBLIC_BASE_URL (production needs an https URL)")
         if self.trusted_http_hosts:
             problems.append("SKILLS_TRUSTED_HTTP_HOSTS (plain http key fetching is for tests only)")
+        for provider in self.oidc_providers:
+            secret = provider.client_secret.get_secret_value()
+            if not secret or secret.lower() in PLACEHOLDER_CLIENT_SECRETS:
+                problems.append(
+                    f"SKILLS_OIDC_PROVIDERS (client_secret of {provider.name!r} missing or default)"
+                )
         if self.content_origin_warning() is not None:
             problems.append(
                 "SKILLS_CONTENT_BASE_URL (production needs a content origin other than "

@@ -7,7 +7,9 @@ then ``check.<outcome>`` (see ``service.web.presenters``).
 
 from __future__ import annotations
 
+from service.web.employer_messages import EMPLOYER_MESSAGES
 from service.web.import_messages import IMPORT_MESSAGES
+from service.web.oidc_messages import OIDC_MESSAGES
 
 MESSAGES: dict[str, dict[str, str]] = {
     # ---- frame ----------------------------------------------------------------------------
@@ -389,6 +391,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{achieved} of {target}, {percent}%.",
     },
     "dashboard.period.short": {"zh": "统计期间", "en": "Period"},
+    "dashboard.participation.title": {
+        "zh": "{year} 年企业职工教育培训参与率",
+        "en": "Enterprise employees in training, {year}",
+    },
+    "dashboard.participation.desc": {
+        "zh": "已申报职工人数的 {enterprises} 家企业共 {headcount} 名职工，"
+        "其中 {participants} 人本年完成培训（按职工人数加权）。",
+        "en": "{participants} of the {headcount} employees of the {enterprises} enterprises that "
+        "declared a headcount completed a training this year (weighted by headcount).",
+    },
+    "dashboard.participation.none": {
+        "zh": "{year} 年申报职工人数的企业不足 {min} 家，暂不公布参与率。",
+        "en": "Fewer than {min} enterprises have declared their headcount for {year}, so no "
+        "rate is shown yet.",
+    },
+    "dashboard.participation.by_districts": {"zh": "按区县市", "en": "By district"},
+    "dashboard.participation.by_clusters": {"zh": "按产业集群", "en": "By industry cluster"},
+    "dashboard.participation.hidden": {
+        "zh": "另有 {n} 行因申报企业少于 {min} 家而不单独显示（已计入全市合计）。",
+        "en": "{n} more rows have fewer than {min} reporting enterprises and are not shown on "
+        "their own (the citywide figure includes them).",
+    },
+    "dashboard.participation.year_of": {"zh": "{year} 年", "en": "in {year}"},
+    "dashboard.col.enterprises": {"zh": "企业数", "en": "Enterprises"},
+    "dashboard.col.headcount": {"zh": "职工人数", "en": "Employees"},
+    "dashboard.col.participants": {"zh": "参训人数", "en": "Trained"},
+    "dashboard.col.rate": {"zh": "参与率", "en": "Rate"},
     "dashboard.on_track": {"zh": "进度正常", "en": "On track"},
     "dashboard.on_track.explain": {
         "zh": "按近期速度，可以在期限前完成目标。",
@@ -498,3 +527,5 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 # The staff import page's words live with it (one catalog per page family, small files).
 MESSAGES |= IMPORT_MESSAGES
+MESSAGES |= EMPLOYER_MESSAGES
+MESSAGES |= OIDC_MESSAGES
